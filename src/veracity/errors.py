@@ -1,0 +1,63 @@
+"""The one hierarchy of errors veracity raises on purpose.
+
+Every message says what went wrong *and* what to do about it. The CLI turns each
+class into one line on stderr and an exit code (``exit_code``); the HTTP API turns
+it into RFC 9457 problem JSON.
+
+::
+
+    VeracityError                  base class; never raised itself
+    ├── InputError                 bad user input (exit 2)
+    │   ├── InputTooLargeError     over an explicit size/count limit
+    │   └── DataFormatError        a dataset file that cannot be read as asked
+    ├── ModelError                 problems with a model artifact (exit 3)
+    │   ├── ModelNotFoundError     no artifact at the given place
+    │   └── ModelIntegrityError    hash mismatch, untrusted types, tampered card
+    └── NotFittedError             an estimator used before ``fit`` (exit 3)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DataFormatError",
+    "InputError",
+    "InputTooLargeError",
+    "ModelError",
+    "ModelIntegrityError",
+    "ModelNotFoundError",
+    "VeracityError",
+]
+
+
+class VeracityError(Exception):
+    """Base class of every error veracity raises deliberately."""
+
+    exit_code: int = 1
+
+
+class InputError(VeracityError, ValueError):
+    """The input given by the user cannot be used; the message says how to fix it."""
+
+    exit_code = 2
+
+
+class InputTooLargeError(InputError):
+    """The input is over an explicit limit (bytes, rows, documents)."""
+
+
+class DataFormatError(InputError):
+    """A dataset file is empty, binary, undecodable, lacks a column or has unknown labels."""
+
+
+class ModelError(VeracityError):
+    """A model artifact cannot be used."""
+
+    exit_code = 3
+
+
+class ModelNotFoundError(ModelError, FileNotFoundError):
+    """No model artifact exists at the given location."""
+
+
+class ModelIntegrityError(ModelError):
+    """A model artifact failed verification (hash, allowed types or card mismatch)."""

@@ -1,0 +1,74 @@
+"""The one settings object. Nothing else in veracity reads ``os.environ``.
+
+Every field can be set with a ``VERACITY_<FIELD>`` environment variable
+(e.g. ``VERACITY_ABSTAIN_LOW=0.3``); pass the object explicitly to the code that
+needs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of veracity (environment prefix ``VERACITY_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="VERACITY_", extra="ignore")
+
+    model_dir: Path | None = Field(
+        default=None,
+        description="Model artifact directory used when none is given; the bundled model if unset.",
+    )
+    datasets_dir: Path | None = Field(
+        default=None,
+        description="Folder holding the named datasets (isot_sample, liar, …); "
+        "if unset, ./shared/datasets or ../shared/datasets, whichever exists.",
+    )
+    abstain_low: float = Field(
+        default=0.35,
+        ge=0.0,
+        le=1.0,
+        description="Lower edge of the 'not sure' band on the probability of fake.",
+    )
+    abstain_high: float = Field(
+        default=0.65,
+        ge=0.0,
+        le=1.0,
+        description="Upper edge of the 'not sure' band on the probability of fake.",
+    )
+    min_words: int = Field(
+        default=20, ge=0, description="Texts with fewer words than this are 'not sure'."
+    )
+    min_english_ratio: float = Field(
+        default=0.12,
+        ge=0.0,
+        le=1.0,
+        description="Minimum share of common English function words for a text to count as English.",
+    )
+    max_document_bytes: int = Field(
+        default=5_000_000,
+        gt=0,
+        description="Largest single document accepted by check (bytes of UTF-8).",
+    )
+    max_file_bytes: int = Field(
+        default=2_000_000_000,
+        gt=0,
+        description="Largest dataset file the loaders accept (bytes on disk).",
+    )
+    evidence_terms: int = Field(
+        default=10, ge=0, le=100, description="Evidence terms returned per label."
+    )
+    seed: int = Field(default=42, description="Random seed for training, splits and bootstrap.")
+
+    @model_validator(mode="after")
+    def _band_is_ordered(self) -> Settings:
+        if self.abstain_low > self.abstain_high:
+            raise ValueError(
+                f"abstain_low ({self.abstain_low}) must not exceed abstain_high ({self.abstain_high})"
+            )
+        return self

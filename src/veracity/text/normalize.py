@@ -1,0 +1,39 @@
+"""The seed form: every non-letter becomes one space, then lowercase.
+
+This is the exact normalization that produced ``shared/seed/seed_article.txt``::
+
+    re.sub("[^a-zA-Z]", " ", text).lower()
+
+Runs of spaces are *not* collapsed and nothing is stripped, so the mapping is
+character-for-character (``len(normalize(t)) == len(t)`` for any ``str``) and
+idempotent (``normalize(normalize(t)) == normalize(t)``).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["is_normalized", "normalize"]
+
+_NON_LETTER = re.compile(r"[^a-zA-Z]")
+_NORMALIZED = re.compile(r"[a-z ]*")
+
+
+def normalize(raw: str) -> str:
+    """Return ``raw`` in the seed form (ASCII letters lower-cased, everything else a space).
+
+    Examples
+    --------
+    >>> normalize("SACRAMENTO, Calif. (Reuters) - The")
+    'sacramento  calif   reuters    the'
+    """
+    return _NON_LETTER.sub(" ", raw).lower()
+
+
+def is_normalized(text: str) -> bool:
+    """True when ``text`` is already in the seed form: only ``a``–``z`` and spaces.
+
+    An empty string counts as normalized. A raw article almost always has an
+    upper-case letter, a digit or punctuation, so this test is exact in practice.
+    """
+    return _NORMALIZED.fullmatch(text) is not None

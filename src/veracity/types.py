@@ -1,0 +1,69 @@
+"""Plain typed records that flow through veracity: documents in, verdicts out."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = ["FAKE", "LABELS", "RELIABLE", "Document", "Evidence", "Label", "Verdict"]
+
+Label = Literal["reliable", "fake"]
+RELIABLE: Label = "reliable"
+FAKE: Label = "fake"
+#: The two verdict labels, in the order used for ``classes_`` of every model.
+LABELS: tuple[Label, Label] = (FAKE, RELIABLE)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article or claim as loaded from a dataset or given by a user."""
+
+    id: str
+    text: str
+    title: str = ""
+    label: Label | None = None
+    source: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A word or phrase that pushed the verdict toward ``toward``.
+
+    ``weight`` is its contribution to the log-odds of ``fake`` (positive pushes
+    toward fake, negative toward reliable); its magnitude orders the evidence.
+    """
+
+    term: str
+    weight: float
+    toward: Label
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer for one document.
+
+    ``label`` is the more likely class, ``probability`` the calibrated probability
+    that the document is fake, and ``abstained`` is True when veracity is not sure
+    (``reason`` then says why: the probability fell in the abstention band, the text
+    is too short, or it does not look like English).
+    """
+
+    label: Label
+    probability: float
+    abstained: bool
+    evidence: list[Evidence] = field(default_factory=list)
+    reason: str | None = None
+    input_form: Literal["raw", "normalized"] = "raw"
+    model_id: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """The verdict a person reads: ``reliable``, ``fake`` or ``not sure``."""
+        return "not sure" if self.abstained else self.label
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the same field names as the dataclass (plus ``verdict``)."""
+        data = asdict(self)
+        data["verdict"] = self.verdict
+        return data
