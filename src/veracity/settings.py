@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         default=0.12,
         ge=0.0,
         le=1.0,
-        description="Minimum share of common English function words for a text to count as English.",
+        description="Minimum share of common English function words for text to count as English.",
     )
     max_document_bytes: int = Field(
         default=5_000_000,
@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     def _band_is_ordered(self) -> Settings:
         if self.abstain_low > self.abstain_high:
             raise ValueError(
-                f"abstain_low ({self.abstain_low}) must not exceed abstain_high ({self.abstain_high})"
+                f"abstain_low ({self.abstain_low}) must not exceed "
+                f"abstain_high ({self.abstain_high})"
             )
         return self

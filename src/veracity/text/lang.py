@@ -1,7 +1,7 @@
 """Cheap, deterministic checks that a text is long enough and looks like English.
 
 The English test is the share of tokens that are common English function words
-("the", "of", "and", …). News prose scores 0.35–0.55; other languages and
+("the", "of", "and", …). News prose scores 0.35 to 0.55; other languages and
 keyword lists score below 0.1. It works on raw and on normalized text alike.
 """
 

@@ -31,7 +31,7 @@ def normalize(raw: str) -> str:
 
 
 def is_normalized(text: str) -> bool:
-    """True when ``text`` is already in the seed form: only ``a``–``z`` and spaces.
+    """True when ``text`` is already in the seed form: only ``a`` to ``z`` and spaces.
 
     An empty string counts as normalized. A raw article almost always has an
     upper-case letter, a digit or punctuation, so this test is exact in practice.

@@ -41,7 +41,7 @@ _CREDIT_AGENCY = r"(?:getty\s+images?|ap\s+photo|afp|reuters|shutterstock|wikime
 RAW_PATTERNS: tuple[ScrubPattern, ...] = (
     _p(
         "dateline",
-        r"\A\s*(?:[A-Z][\w.,'’/&() -]{0,80}?)?\(\s*reuters\s*\)\s*[-–—]*\s*",
+        r"\A\s*(?:[A-Z][\w.,'\u2019/&() -]{0,80}?)?\(\s*reuters\s*\)\s*[-\u2013\u2014]*\s*",
         "Wire dateline opening the text: 'WASHINGTON (Reuters) - ', "
         "'SACRAMENTO, Calif. (Reuters) - '. 2,756 of 2,799 ISOT real texts start with one.",
         _I,
@@ -56,8 +56,12 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
     _p(
         "photo_credit",
         r"\b(?:photo|image|picture|video)s?\s*(?:by|via|credit|courtesy(?:\s+of)?)\s*:?"
-        r"[^\n.]{0,60}?" + _CREDIT_AGENCY + r"\.?|\b(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+\s*/\s*"
-        + _CREDIT_AGENCY + r"|" + _CREDIT_AGENCY.replace("reuters|", "")
+        r"[^\n.]{0,60}?"
+        + _CREDIT_AGENCY
+        + r"\.?|\b(?:[A-Z][a-z]+\s+){1,2}[A-Z][a-z]+\s*/\s*"
+        + _CREDIT_AGENCY
+        + r"|"
+        + _CREDIT_AGENCY.replace("reuters|", "")
         + r"|\bscreen\s*(?:shot|grab|capture)s?\b",
         "Photo credits: 'Photo by Chip Somodevilla/Getty Images', 'Getty Images', "
         "'AP Photo', 'via screengrab'.",
@@ -65,17 +69,22 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
     ),
     _p(
         "21wire",
-        r"\b21st\s+century\s+wire(?:\s+says)?|support\s+(?:our\s+work|21wire)[^\n]*|\b21wire(?:\.tv)?\b",
+        r"21st\s+century\s+wire(?:\s+says)?|support\s+(?:our\s+work|21wire)[^\n]*|\b21wire(?:\.tv)?\b",
         "21st Century Wire's signature and its 'SUPPORT OUR WORK … @21WIRE.TV' footer.",
         _I,
     ),
     _p(
         "url",
-        r"\bpic\.twitter\.com/\S*|(?:\bhttps?://|\bwww\.)\S+",
+        r"pic\.twitter\.com/\S*|(?:https?://|\bwww\.)\S+",
         "URLs and embedded tweet pictures (pic.twitter.com/…): only fake ISOT rows have them.",
         _I,
     ),
-    _p("handle", r"(?<![\w@])@\w{1,30}", "Social-media @handles ('@realDonaldTrump').", 0),
+    _p(
+        "handle",
+        r"@\w{1,30}",
+        "Social-media @handles ('@realDonaldTrump'), also glued to a date.",
+        0,
+    ),
     _p(
         "trailing_boilerplate",
         r"(?:\bread\s+more\b\s*:?|\bshare\s+this\b|\bh/t\b|\bhat\s+tip\b)[^\n]{0,200}\s*\Z",
@@ -100,7 +109,8 @@ NORMALIZED_PATTERNS: tuple[ScrubPattern, ...] = (
     _p(
         "photo_credit",
         r"\b(?:photo|image|picture|video)s? +(?:by|via|credit|courtesy(?: +of)?)\b"
-        r"(?: +[a-z]+){0,6}? +(?:getty +images?|ap +photo|afp|shutterstock|wikimedia(?: +commons)?)\b"
+        r"(?: +[a-z]+){0,6}? +"
+        r"(?:getty +images?|ap +photo|afp|shutterstock|wikimedia(?: +commons)?)\b"
         r"|\bgetty +images?\b|\bap +photo\b|\bafp\b|\bshutterstock\b|\bwikimedia(?: +commons)?\b"
         r"|\bscreen *(?:shot|grab|capture)s?\b",
         "Photo credits in seed form: 'photo by chip somodevilla getty images', 'getty images'.",
@@ -113,7 +123,8 @@ NORMALIZED_PATTERNS: tuple[ScrubPattern, ...] = (
     ),
     _p(
         "url",
-        r"\bpic +twitter +com(?: +[a-z]+)?\b|\b(?:https?|www)\b(?: +(?:www|t|co|com|org|net|html?))*\b",
+        r"\bpic +twitter +com(?: +[a-z]+)?\b"
+        r"|\b(?:https?|www)\b(?: +(?:www|t|co|com|org|net|html?))*\b",
         "What URLs leave behind in seed form: 'https   t co', 'pic twitter com xyz'.",
     ),
     _p(
@@ -135,7 +146,7 @@ def scrub(text: str) -> str:
 
     Raw text stays raw (patterns in :data:`RAW_PATTERNS`); text in the seed form
     stays in the seed form (patterns in :data:`NORMALIZED_PATTERNS`): each removed
-    span becomes one space, so the result is again only ``a``–``z`` and spaces.
+    span becomes one space, so the result is again only ``a`` to ``z`` and spaces.
 
     Examples
     --------

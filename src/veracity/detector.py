@@ -1,0 +1,231 @@
+"""Check texts with a model: probabilities become verdicts with evidence and abstention.
+
+:class:`Detector` wraps a verified artifact (:class:`~veracity.models.artifact.LoadedModel`)
+and the :class:`~veracity.settings.Settings` that say when to abstain. The module-level
+:func:`check` is the one-line API; it loads the model on first use (never at import)
+and keeps it in a small cache keyed by the model's resolved path.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from veracity.errors import InputError, InputTooLargeError, ModelError, ModelNotFoundError
+from veracity.models import artifact
+from veracity.models.artifact import LoadedModel
+from veracity.settings import Settings
+from veracity.text import is_normalized, looks_english, word_count
+from veracity.types import FAKE, LABELS, RELIABLE, Evidence, Verdict
+
+__all__ = ["Detector", "check", "default_model_path", "load_model"]
+
+# A UTF-8 character is at most 4 bytes: texts shorter than limit/4 characters
+# need no encoding to know they fit.
+_MAX_UTF8_BYTES_PER_CHAR = 4
+
+
+def default_model_path() -> Path:
+    """Where the bundled default model lives (it may not be installed)."""
+    return Path(str(resources.files("veracity") / "resources" / "default_model"))
+
+
+def _resolve_model_path(path: str | Path | None, settings: Settings) -> Path:
+    if path is not None:
+        return Path(path)
+    if settings.model_dir is not None:
+        return Path(settings.model_dir)
+    bundled = default_model_path()
+    if not bundled.is_dir():
+        raise ModelNotFoundError(
+            f"no model was given and the bundled default model is not installed ({bundled}). "
+            "Train one with `veracity train …` and pass its directory, "
+            "or set VERACITY_MODEL_DIR to it."
+        )
+    return bundled
+
+
+def _check_size(text: str, limit: int, where: str) -> None:
+    """InputTooLargeError when ``text`` is over ``limit`` bytes of UTF-8 (cheap checks first)."""
+    if len(text) > limit:  # every character is at least one byte
+        raise InputTooLargeError(
+            f"{where} is too large: {len(text):,} characters is over the limit of "
+            f"{limit:,} bytes (max_document_bytes). Check a shorter excerpt."
+        )
+    if len(text) * _MAX_UTF8_BYTES_PER_CHAR > limit:
+        size = len(text.encode("utf-8", errors="surrogatepass"))
+        if size > limit:
+            raise InputTooLargeError(
+                f"{where} is too large: {size:,} bytes of UTF-8 is over the limit of "
+                f"{limit:,} bytes (max_document_bytes). Check a shorter excerpt."
+            )
+
+
+class Detector:
+    """Turns texts into :class:`~veracity.types.Verdict` objects with one model.
+
+    Parameters
+    ----------
+    model : LoadedModel
+        A verified artifact whose estimator predicts ``"fake"`` and ``"reliable"``.
+    settings : Settings, optional
+        Abstention band, length and language thresholds, size limit and number of
+        evidence terms; ``Settings()`` when omitted.
+
+    Examples
+    --------
+    >>> detector = Detector.from_path("path/to/model")  # doctest: +SKIP
+    >>> detector.check("WASHINGTON (Reuters) - The Senate passed ...").verdict  # doctest: +SKIP
+    'reliable'
+    """
+
+    def __init__(self, model: LoadedModel, settings: Settings | None = None) -> None:
+        self.model = model
+        self.settings = settings if settings is not None else Settings()
+        classes = [str(c) for c in model.estimator.classes_]
+        if sorted(classes) != sorted(LABELS):
+            raise ModelError(
+                f"the model at {model.path} predicts {classes}, but a Detector needs a model "
+                f"trained on the labels {list(LABELS)}; train one with `veracity train`"
+            )
+        self._fake_column = classes.index(FAKE)
+
+    @classmethod
+    def from_path(
+        cls, path: str | Path | None = None, settings: Settings | None = None
+    ) -> Detector:
+        """Load and verify the model at ``path`` (default: ``settings.model_dir``, else bundled)."""
+        settings = settings if settings is not None else Settings()
+        return cls(artifact.load_model(_resolve_model_path(path, settings)), settings)
+
+    @property
+    def model_id(self) -> str:
+        """The id of the model, from its card."""
+        return self.model.card.model_id
+
+    @property
+    def estimator(self) -> Any:
+        """The fitted scikit-learn estimator inside the model."""
+        return self.model.estimator
+
+    def _validate(self, text: Any, where: str) -> str:
+        if not isinstance(text, str):
+            raise InputError(f"{where} must be a str, got {type(text).__name__}")
+        _check_size(text, self.settings.max_document_bytes, where)
+        if not text.strip():
+            raise InputError(f"nothing to check: {where} is empty or only whitespace")
+        return text
+
+    def check(self, text: str) -> Verdict:
+        """The verdict for one text (raw article or normalized text)."""
+        return self._verdicts([self._validate(text, "the text")])[0]
+
+    def check_many(self, texts: Sequence[str]) -> list[Verdict]:
+        """Verdicts for many texts, with one model call for all their probabilities."""
+        if isinstance(texts, str | bytes):
+            raise InputError("check_many takes a sequence of texts; for one text use check()")
+        checked = [self._validate(t, f"text #{i}") for i, t in enumerate(texts)]
+        return self._verdicts(checked) if checked else []
+
+    def _verdicts(self, texts: list[str]) -> list[Verdict]:
+        proba = self.model.estimator.predict_proba(texts)[:, self._fake_column]
+        return [self._verdict(text, float(p)) for text, p in zip(texts, proba, strict=True)]
+
+    def _evidence(self, text: str) -> list[Evidence]:
+        explain = getattr(self.model.estimator, "explain", None)
+        if explain is None or self.settings.evidence_terms == 0:
+            return []
+        evidence: list[Evidence] = explain(text, top_k=self.settings.evidence_terms)
+        return evidence
+
+    def abstain_reason(self, text: str, p_fake: float) -> str | None:
+        """Why veracity would answer "not sure" for ``text`` with this P(fake), or None.
+
+        Reasons, joined by "; ": the text does not look like English, it has fewer
+        than ``min_words`` words, or ``p_fake`` lies in the abstention band.
+        """
+        s = self.settings
+        reasons = []
+        if not looks_english(text, s.min_english_ratio):
+            reasons.append("does not look like English")
+        words = word_count(text)
+        if words < s.min_words:
+            reasons.append(f"too short: {words} words, need at least {s.min_words}")
+        if s.abstain_low <= p_fake <= s.abstain_high:
+            reasons.append(
+                f"the model is not sure: probability of fake {p_fake:.2f} is inside the "
+                f"{s.abstain_low:.2f}\u2013{s.abstain_high:.2f} band"
+            )
+        return "; ".join(reasons) or None
+
+    def _verdict(self, text: str, p_fake: float) -> Verdict:
+        reason = self.abstain_reason(text, p_fake)
+        return Verdict(
+            label=FAKE if p_fake >= 0.5 else RELIABLE,
+            probability=p_fake,
+            abstained=reason is not None,
+            evidence=self._evidence(text),
+            reason=reason,
+            input_form="normalized" if is_normalized(text) else "raw",
+            model_id=self.model_id,
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_model(path: Path) -> LoadedModel:
+    return artifact.load_model(path)
+
+
+def load_model(path: str | Path | None = None, settings: Settings | None = None) -> Detector:
+    """Load, verify and wrap the model at ``path`` in a :class:`Detector`.
+
+    ``path`` defaults to ``settings.model_dir``, else the bundled model. To load
+    the bare artifact (estimator and card) use
+    :func:`veracity.models.artifact.load_model`.
+
+    Raises
+    ------
+    veracity.errors.ModelNotFoundError
+        No model there (or, with no path, no bundled model).
+    veracity.errors.ModelIntegrityError
+        The artifact failed verification.
+    """
+    return Detector.from_path(path, settings)
+
+
+def check(
+    text: str,
+    *,
+    model: Detector | LoadedModel | str | Path | None = None,
+    settings: Settings | None = None,
+) -> Verdict:
+    """Check one text: is it reliable, fake, or is veracity not sure?
+
+    Parameters
+    ----------
+    text : str
+        A raw article or its normalized (seed-form) text.
+    model : Detector, LoadedModel, path or None
+        What to check with; a path or None (``settings.model_dir``, else the bundled
+        model) is loaded on first use and cached by resolved path for the process.
+    settings : Settings, optional
+        Overrides the detector's settings; ``Settings()`` when omitted.
+
+    Examples
+    --------
+    >>> import veracity.detector
+    >>> veracity.detector.check("An article ...", model="path/to/model")  # doctest: +SKIP
+    Verdict(label='reliable', probability=0.08, abstained=False, ...)
+    """
+    if isinstance(model, Detector):
+        detector = model if settings is None else Detector(model.model, settings)
+    elif isinstance(model, LoadedModel):
+        detector = Detector(model, settings)
+    else:
+        settings = settings if settings is not None else Settings()
+        resolved = _resolve_model_path(model, settings).resolve()
+        detector = Detector(_cached_model(resolved), settings)
+    return detector.check(text)

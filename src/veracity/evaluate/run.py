@@ -1,0 +1,98 @@
+"""Score an estimator or a detector on labelled data and compute its metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from veracity.evaluate.metrics import MetricReport, evaluate_binary, multiclass_report
+from veracity.types import FAKE, RELIABLE
+
+if TYPE_CHECKING:
+    from veracity.data import Dataset
+    from veracity.detector import Detector
+
+__all__ = ["evaluate_dataset", "predict_proba_batched", "score"]
+
+
+def predict_proba_batched(
+    estimator: Any,
+    texts: Sequence[str],
+    *,
+    batch_size: int = 512,
+    advance: Callable[[int], None] | None = None,
+) -> NDArray[np.float64]:
+    """``estimator.predict_proba`` in batches, calling ``advance(n)`` after each (progress bars)."""
+    parts = []
+    for start in range(0, len(texts), batch_size):
+        chunk = list(texts[start : start + batch_size])
+        parts.append(np.asarray(estimator.predict_proba(chunk), dtype=np.float64))
+        if advance is not None:
+            advance(len(chunk))
+    if not parts:
+        return np.zeros((0, len(estimator.classes_)), dtype=np.float64)
+    return np.vstack(parts)
+
+
+def score(
+    estimator: Any,
+    texts: Sequence[str],
+    y_true: Sequence[str],
+    *,
+    seed: int = 42,
+    abstained: Sequence[bool] | None = None,
+    advance: Callable[[int], None] | None = None,
+    proba: NDArray[np.float64] | None = None,
+) -> MetricReport:
+    """Metrics of ``estimator`` on ``texts``: binary metrics for fake/reliable, else multi-class."""
+    classes = [str(c) for c in estimator.classes_]
+    if proba is None:
+        proba = predict_proba_batched(estimator, texts, advance=advance)
+    if sorted(classes) == sorted((FAKE, RELIABLE)):
+        return evaluate_binary(
+            y_true, proba[:, classes.index(FAKE)], abstained=abstained, seed=seed
+        )
+    return multiclass_report(y_true, proba, classes, seed=seed)
+
+
+def evaluate_dataset(
+    detector: Detector,
+    dataset: Dataset,
+    *,
+    target: str = "label",
+    seed: int = 42,
+    advance: Callable[[int], None] | None = None,
+) -> MetricReport:
+    """Score ``detector`` on a labelled dataset; counts the rows it would answer 'not sure'."""
+    from veracity.errors import InputError
+
+    if target not in dataset.frame.columns or not dataset.frame.attrs.get("labelled", True):
+        raise InputError(
+            f"dataset {dataset.name!r} has no {target!r} labels to evaluate against; "
+            "give --label-col (and --positive for 0/1 labels)"
+        )
+    texts = dataset.texts()
+    estimator = detector.estimator
+    proba = predict_proba_batched(estimator, texts, advance=advance)
+    abstained = None
+    classes = [str(c) for c in estimator.classes_]
+    if FAKE in classes:
+        p_fake = proba[:, classes.index(FAKE)]
+        abstained = [
+            detector.abstain_reason(t, float(p)) is not None
+            for t, p in zip(texts, p_fake, strict=True)
+        ]
+    report = score(
+        estimator,
+        texts,
+        dataset.frame[target].astype(str).tolist(),
+        seed=seed,
+        abstained=abstained,
+        proba=proba,
+    )
+    report.extra["dataset"] = dataset.name
+    report.extra["model_id"] = detector.model_id
+    return report

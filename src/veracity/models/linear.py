@@ -1,0 +1,404 @@
+"""Word + character TF-IDF into a calibrated logistic regression: veracity's baseline.
+
+The model sees every text through :func:`veracity.text.prepare` (seed form,
+shortcut artefacts scrubbed), turns it into word 1-2-gram and ``char_wb``
+2-5-gram TF-IDF features, fits one logistic regression on all of them, and
+calibrates its scores on out-of-fold predictions
+(``CalibratedClassifierCV(..., ensemble=False)``). So there is exactly one final
+linear model, whose coefficients give per-word evidence
+(:func:`veracity.explain.linear_evidence`), plus one calibrator that turns its
+score into a probability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from veracity.errors import InputError
+from veracity.explain import linear_evidence
+from veracity.text import prepare
+from veracity.types import Evidence
+
+__all__ = ["TfidfLogisticClassifier"]
+
+_CALIBRATIONS = ("sigmoid", "isotonic")
+_EPS = 1e-12
+
+
+def _check_texts(X: Any) -> list[str]:
+    """X as a list of str, or an InputError saying what is wrong with it."""
+    if isinstance(X, str | bytes):
+        raise InputError(
+            "X must be a sequence of texts, not a single string; wrap it in a list: [text]"
+        )
+    ndim = getattr(X, "ndim", 1)
+    if ndim != 1:
+        raise InputError(
+            f"X must be a 1-D sequence of texts, got an array of shape {getattr(X, 'shape', '?')}"
+        )
+    try:
+        texts = list(X)
+    except TypeError as exc:
+        raise InputError(f"X must be a sequence of texts, got {type(X).__name__}") from exc
+    if not texts:
+        raise InputError("X is empty: give at least one text")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise InputError(f"X[{i}] is a {type(text).__name__}, expected str (every text)")
+    return texts
+
+
+def _check_ngram_range(name: str, value: Any) -> None:
+    ok = (
+        isinstance(value, tuple | list)
+        and len(value) == 2
+        and all(isinstance(v, Integral) and not isinstance(v, bool) for v in value)
+        and 1 <= value[0] <= value[1]
+    )
+    if not ok:
+        raise InputError(f"{name} must be a pair (low, high) with 1 <= low <= high, got {value!r}")
+
+
+def _check_max_features(name: str, value: Any) -> None:
+    if value is not None and (
+        not isinstance(value, Integral) or isinstance(value, bool) or value < 1
+    ):
+        raise InputError(f"{name} must be None or a positive int, got {value!r}")
+
+
+class TfidfLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Calibrated logistic regression on word and character TF-IDF of each text.
+
+    Parameters
+    ----------
+    word_ngram_range : tuple of (int, int), default=(1, 2)
+        Lengths of the word n-grams.
+    char_ngram_range : tuple of (int, int), default=(2, 5)
+        Lengths of the character n-grams (``char_wb``: inside word boundaries).
+    max_word_features : int or None, default=100_000
+        Keep only this many most frequent word n-grams (None: all).
+    max_char_features : int or None, default=100_000
+        Keep only this many most frequent character n-grams (None: all).
+    min_df : int or float, default=2
+        Ignore n-grams found in fewer documents than this (a share if float).
+    C : float, default=10.0
+        Inverse L2 regularization strength of the logistic regression.
+    calibration : {"sigmoid", "isotonic"}, default="sigmoid"
+        How out-of-fold scores become probabilities.
+    cv : int, default=5
+        Stratified folds for calibration; every class needs at least ``cv`` texts.
+    preprocess : bool, default=True
+        Pass every text through :func:`veracity.text.prepare` first (seed form,
+        shortcut artefacts removed), so raw and normalized inputs look alike.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling of the calibration folds.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted; ``predict_proba`` columns follow this order.
+    word_vectorizer_ : sklearn.feature_extraction.text.TfidfVectorizer
+        Fitted word n-gram vectorizer (first block of features).
+    char_vectorizer_ : sklearn.feature_extraction.text.TfidfVectorizer
+        Fitted ``char_wb`` n-gram vectorizer (second block of features).
+    calibrated_ : sklearn.calibration.CalibratedClassifierCV
+        The calibrated classifier (one logistic regression, one calibrator).
+
+    Notes
+    -----
+    The TF-IDF vocabulary and idf weights are learned once on all training texts,
+    before the calibration folds are split; only the logistic regression is
+    refitted per fold. This leaks document frequencies (no labels) into the
+    out-of-fold scores, which is negligible for calibration and 6x cheaper than
+    refitting the vectorizers per fold.
+
+    Examples
+    --------
+    >>> from veracity.models.linear import TfidfLogisticClassifier
+    >>> texts = ["The Senate passed the budget bill on Tuesday."] * 6 + [
+    ...     "SHOCKING: what they are hiding from you!"] * 6
+    >>> labels = ["reliable"] * 6 + ["fake"] * 6
+    >>> model = TfidfLogisticClassifier(min_df=1, cv=3, random_state=0).fit(texts, labels)
+    >>> model.classes_.tolist()
+    ['fake', 'reliable']
+    >>> model.predict(["They are hiding a shocking secret"]).tolist()
+    ['fake']
+    """
+
+    def __init__(
+        self,
+        *,
+        word_ngram_range: tuple[int, int] = (1, 2),
+        char_ngram_range: tuple[int, int] = (2, 5),
+        max_word_features: int | None = 100_000,
+        max_char_features: int | None = 100_000,
+        min_df: int | float = 2,
+        C: float = 10.0,
+        calibration: str = "sigmoid",
+        cv: int = 5,
+        preprocess: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.max_word_features = max_word_features
+        self.max_char_features = max_char_features
+        self.min_df = min_df
+        self.C = C
+        self.calibration = calibration
+        self.cv = cv
+        self.preprocess = preprocess
+        self.random_state = random_state
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+    # -- fitting -------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        _check_ngram_range("word_ngram_range", self.word_ngram_range)
+        _check_ngram_range("char_ngram_range", self.char_ngram_range)
+        _check_max_features("max_word_features", self.max_word_features)
+        _check_max_features("max_char_features", self.max_char_features)
+        min_df = self.min_df
+        if isinstance(min_df, bool) or not (
+            (isinstance(min_df, Integral) and min_df >= 1)
+            or (isinstance(min_df, Real) and not isinstance(min_df, Integral) and 0 < min_df <= 1)
+        ):
+            raise InputError(f"min_df must be an int >= 1 or a float in (0, 1], got {min_df!r}")
+        if isinstance(self.C, bool) or not isinstance(self.C, Real) or not self.C > 0:
+            raise InputError(f"C must be a positive number, got {self.C!r}")
+        if self.calibration not in _CALIBRATIONS:
+            raise InputError(
+                f"calibration must be one of {', '.join(_CALIBRATIONS)}, got {self.calibration!r}"
+            )
+        if isinstance(self.cv, bool) or not isinstance(self.cv, Integral) or self.cv < 2:
+            raise InputError(f"cv must be an int >= 2, got {self.cv!r}")
+
+    def fit(
+        self, X: Sequence[str], y: Any, sample_weight: Any | None = None
+    ) -> TfidfLogisticClassifier:
+        """Learn the vocabulary, the logistic regression and its calibration.
+
+        Parameters
+        ----------
+        X : sequence of str
+            Training texts (raw or normalized).
+        y : array-like of shape (n_texts,)
+            Their labels (any hashable, e.g. ``"fake"`` / ``"reliable"``).
+        sample_weight : array-like of shape (n_texts,), optional
+            Per-text weights for the logistic regression and the calibrator.
+
+        Returns
+        -------
+        TfidfLogisticClassifier
+            ``self``, fitted.
+        """
+        self._check_params()
+        texts = self.prepare_texts(X)
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(texts):
+            raise InputError(f"X has {len(texts)} texts but y has {len(y)} labels")
+        check_classification_targets(y)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape != (len(texts),):
+                raise InputError(
+                    f"sample_weight must have shape ({len(texts)},), got {sample_weight.shape}"
+                )
+        labels, counts = np.unique(y, return_counts=True)
+        names = labels.tolist()  # Python scalars, for readable messages
+        if len(labels) < 2:
+            raise InputError(
+                f"y has only one class ({names[0]!r}); training needs texts of at least two"
+            )
+        if counts.min() < self.cv:
+            rare = names[int(np.argmin(counts))]
+            raise InputError(
+                f"calibration uses cv={self.cv} folds, so every class needs at least "
+                f"{self.cv} texts; class {rare!r} has {counts.min()}. "
+                "Add texts or lower cv."
+            )
+
+        # Fitted state is assigned only at the end, so a failed fit leaves none behind.
+        word = TfidfVectorizer(
+            ngram_range=tuple(self.word_ngram_range),
+            max_features=self.max_word_features,
+            min_df=self.min_df,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        char = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=tuple(self.char_ngram_range),
+            max_features=self.max_char_features,
+            min_df=self.min_df,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        blocks = []
+        for kind, vectorizer in (("word", word), ("character", char)):
+            try:
+                blocks.append(vectorizer.fit_transform(texts))
+            except ValueError as exc:  # empty vocabulary, min_df above the number of texts
+                raise InputError(
+                    f"cannot build {kind} features from these texts ({exc}); "
+                    "give more or longer texts, or lower min_df"
+                ) from exc
+        features = sp.hstack(blocks, format="csr")
+
+        # lbfgs: on ~5k ISOT articles x 185k features it fits in 0.3 s where liblinear
+        # takes 1.7 s and saga 6-20 s, at the same accuracy; it also handles k > 2
+        # classes (multinomial) and is deterministic.
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        calibrated = CalibratedClassifierCV(
+            LogisticRegression(C=float(self.C), solver="lbfgs", max_iter=1000),
+            method=self.calibration,
+            cv=StratifiedKFold(n_splits=int(self.cv), shuffle=True, random_state=int(seed)),
+            ensemble=False,
+        )
+        calibrated.fit(features, y, sample_weight=sample_weight)
+
+        self.word_vectorizer_ = word
+        self.char_vectorizer_ = char
+        self.calibrated_ = calibrated
+        self.classes_ = calibrated.classes_
+        return self
+
+    # -- prediction ----------------------------------------------------------
+
+    def prepare_texts(self, X: Sequence[str]) -> list[str]:
+        """The texts as the vectorizers see them (after ``prepare`` if ``preprocess``)."""
+        texts = _check_texts(X)
+        return [prepare(t) for t in texts] if self.preprocess else texts
+
+    def _features(self, X: Sequence[str]) -> sp.csr_matrix:
+        check_is_fitted(self)
+        texts = self.prepare_texts(X)
+        return sp.hstack(
+            [self.word_vectorizer_.transform(texts), self.char_vectorizer_.transform(texts)],
+            format="csr",
+        )
+
+    def _linear(self) -> LogisticRegression:
+        # With ensemble=False there is exactly one (classifier, calibrator) pair,
+        # whose classifier was fitted on all the training data.
+        check_is_fitted(self)
+        return self.calibrated_.calibrated_classifiers_[0].estimator
+
+    def predict_proba(self, X: Sequence[str]) -> NDArray[np.float64]:
+        """Calibrated class probabilities, columns in the order of ``classes_``."""
+        features = self._features(X)  # checks that the model is fitted
+        proba: NDArray[np.float64] = self.calibrated_.predict_proba(features)
+        return proba
+
+    def predict(self, X: Sequence[str]) -> NDArray[Any]:
+        """The most probable class of each text."""
+        proba = self.predict_proba(X)  # checks that the model is fitted
+        result: NDArray[Any] = self.classes_[np.argmax(proba, axis=1)]
+        return result
+
+    def decision_function(self, X: Sequence[str]) -> NDArray[np.float64]:
+        """Calibrated log-odds, consistent with ``predict`` and ``predict_proba``.
+
+        Shape ``(n_texts,)`` for two classes (log-odds of ``classes_[1]``), else
+        ``(n_texts, n_classes)`` (log-probabilities). Probabilities are clipped to
+        ``[1e-12, 1 - 1e-12]`` first, so the scores are finite. For the raw score of
+        the logistic regression, which evidence weights add up to, see
+        :meth:`linear_score`.
+        """
+        proba = np.clip(self.predict_proba(X), _EPS, 1.0 - _EPS)
+        if len(self.classes_) == 2:
+            log_odds: NDArray[np.float64] = np.log(proba[:, 1]) - np.log(proba[:, 0])
+            return log_odds
+        log_proba: NDArray[np.float64] = np.log(proba)
+        return log_proba
+
+    def linear_score(self, X: Sequence[str]) -> NDArray[np.float64]:
+        """Uncalibrated score of the final logistic regression (what evidence sums to).
+
+        Shape ``(n_texts,)`` for two classes (log-odds of ``classes_[1]``), else
+        ``(n_texts, n_classes)``.
+        """
+        features = self._features(X)  # checks that the model is fitted
+        scores: NDArray[np.float64] = self._linear().decision_function(features)
+        return scores
+
+    def linear_weights(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(coef, intercept)`` of the final logistic regression.
+
+        ``coef`` has one row for two classes (toward ``classes_[1]``), one row per
+        class otherwise; its columns are the word features then the char features.
+        """
+        linear = self._linear()
+        return (
+            np.asarray(linear.coef_, dtype=np.float64),
+            np.asarray(linear.intercept_, dtype=np.float64),
+        )
+
+    # -- persistence ---------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """State with each vocabulary as one newline-joined string.
+
+        A vocabulary dict of 10^5 terms costs skops one JSON node per entry
+        (~100 MB of schema, seconds to load); one string per vocabulary is
+        ~1 MB and loads in milliseconds. Terms never contain a newline: word
+        n-grams are ``\\w\\w+`` tokens joined by spaces, ``char_wb`` n-grams lie
+        inside one whitespace-free word.
+        """
+        state = dict(super().__getstate__())
+        vocabularies: dict[str, str] = {}
+        for name in ("word_vectorizer_", "char_vectorizer_"):
+            vectorizer = state.get(name)
+            vocabulary = getattr(vectorizer, "vocabulary_", None)
+            if vocabulary is None:
+                continue
+            terms = sorted(vocabulary, key=vocabulary.__getitem__)
+            if any("\n" in term for term in terms) or [vocabulary[t] for t in terms] != list(
+                range(len(terms))
+            ):
+                continue  # keep the dict as it is
+            cls: Any = type(vectorizer)
+            compact = cls.__new__(cls)
+            compact.__dict__.update(
+                {k: v for k, v in vars(vectorizer).items() if k != "vocabulary_"}
+            )
+            state[name] = compact
+            vocabularies[name] = "\n".join(terms)
+        if vocabularies:
+            state["_vocabularies"] = vocabularies
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        vocabularies: dict[str, str] = state.pop("_vocabularies", {})
+        super().__setstate__(state)
+        for name, joined in vocabularies.items():
+            vectorizer = getattr(self, name)
+            vectorizer.vocabulary_ = {term: j for j, term in enumerate(joined.split("\n"))}
+
+    def explain(self, text: str, top_k: int = 10) -> list[Evidence]:
+        """The ``top_k`` words or phrases that pushed ``text`` toward each label.
+
+        See :func:`veracity.explain.linear_evidence` for how weights are computed.
+        """
+        check_is_fitted(self)
+        return linear_evidence(self, text, top_k)

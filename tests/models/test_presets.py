@@ -1,0 +1,59 @@
+"""Versioned presets: names are stable, values are pinned, unknown names are explained."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from veracity.errors import InputError
+from veracity.models import PRESETS, make_model
+from veracity.models.linear import TfidfLogisticClassifier
+
+#: tfidf-lr.v1 as published. Never edit this: a behaviour change makes a .v2.
+TFIDF_LR_V1 = {
+    "word_ngram_range": (1, 2),
+    "char_ngram_range": (2, 5),
+    "max_word_features": 100_000,
+    "max_char_features": 100_000,
+    "min_df": 2,
+    "C": 10.0,
+    "calibration": "sigmoid",
+    "cv": 5,
+    "preprocess": True,
+    "random_state": None,
+}
+
+
+def test_v1_is_registered_and_pinned() -> None:
+    assert "tfidf-lr.v1" in PRESETS
+    model = make_model("tfidf-lr.v1")
+    assert isinstance(model, TfidfLogisticClassifier)
+    assert model.get_params() == TFIDF_LR_V1
+
+
+def test_params_override_the_preset() -> None:
+    model = make_model("tfidf-lr.v1", C=3.0, random_state=5)
+    assert (model.C, model.random_state, model.cv) == (3.0, 5, 5)
+
+
+def test_unknown_preset_lists_the_known_ones() -> None:
+    with pytest.raises(InputError, match=r"unknown model preset 'tfidf-lr'.*tfidf-lr\.v1"):
+        make_model("tfidf-lr")
+
+
+def test_unknown_parameter_is_named() -> None:
+    with pytest.raises(InputError, match=r"no parameter 'alpha'.*min_df"):
+        make_model("tfidf-lr.v1", alpha=1.0)
+
+
+def test_importing_models_artifact_and_detector_does_not_load_sklearn() -> None:
+    code = (
+        "import sys, veracity.models, veracity.models.artifact, veracity.detector, "
+        "veracity.explain; print(sorted(m for m in ('sklearn', 'skops') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,235 @@
+"""Detector: verdicts, abstention, limits, batching, and model resolution."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import veracity.detector
+from veracity.detector import Detector, check
+from veracity.errors import InputError, InputTooLargeError, ModelError, ModelNotFoundError
+from veracity.models.artifact import LoadedModel, ModelCard, load_model, save_model
+from veracity.models.linear import TfidfLogisticClassifier
+from veracity.settings import Settings
+from veracity.text import normalize
+
+FILLER = (
+    "the of and to in that is for on with as was by at it from this have are be has an "
+    "will about after they said which their"
+).split()
+CUES = {
+    "reliable": "senate committee budget ministry quarterly lawmakers spokesman treasury".split(),
+    "fake": "hoax shocking globalist rigged bombshell sheeple traitor exposed".split(),
+}
+
+
+def _article(rng: np.random.Generator, label: str) -> str:
+    words = [*rng.choice(FILLER, 45), *rng.choice(CUES[label], 12)]
+    rng.shuffle(words)
+    body = " ".join(words).capitalize() + "."
+    return f"WASHINGTON (Reuters) - {body}" if label == "reliable" else body
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = np.random.default_rng(0)
+    labels = ["reliable", "fake"] * 100
+    texts = [_article(rng, label) for label in labels]
+    estimator = TfidfLogisticClassifier(random_state=0).fit(texts, labels)
+    card = ModelCard.create(preset="tfidf-lr.v1", params={}, labels=estimator.classes_)
+    return save_model(estimator, tmp_path_factory.mktemp("model"), card)
+
+
+@pytest.fixture(scope="module")
+def loaded(model_dir: Path) -> LoadedModel:
+    return load_model(model_dir)
+
+
+@pytest.fixture
+def detector(loaded: LoadedModel) -> Detector:
+    return Detector(loaded, Settings())
+
+
+RELIABLE = _article(np.random.default_rng(99), "reliable")
+FAKE = _article(np.random.default_rng(98), "fake")
+GERMAN = (
+    "Der Bundestag hat am Donnerstag nach langer Debatte den neuen Haushalt beschlossen. "
+    "Die Abgeordneten der Regierungsparteien stimmten dafür, die Opposition kritisierte "
+    "die hohen Ausgaben für Verteidigung und die geringen Mittel für Bildung und Forschung."
+)
+
+
+class _Fixed:
+    """A stand-in estimator that always answers the same P(fake)."""
+
+    classes_ = np.array(["fake", "reliable"])
+
+    def __init__(self, p_fake: float) -> None:
+        self.p_fake = p_fake
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return np.tile([self.p_fake, 1 - self.p_fake], (len(texts), 1))
+
+
+def _fixed(p_fake: float, settings: Settings | None = None) -> Detector:
+    card = ModelCard(preset="fixed", params={}, labels=["fake", "reliable"], model_id="fixed-1")
+    return Detector(LoadedModel(_Fixed(p_fake), card, Path(".")), settings)
+
+
+def test_verdicts_on_clear_articles(detector: Detector, loaded: LoadedModel) -> None:
+    reliable, fake = detector.check(RELIABLE), detector.check(FAKE)
+    assert (reliable.label, reliable.abstained, reliable.reason) == ("reliable", False, None)
+    assert (fake.label, fake.abstained, fake.verdict) == ("fake", False, "fake")
+    assert fake.probability > 0.65 > 0.35 > reliable.probability
+    assert reliable.model_id == loaded.card.model_id != ""
+    assert reliable.input_form == "raw"
+    p_fake = loaded.estimator.predict_proba([FAKE])[0][
+        loaded.estimator.classes_.tolist().index("fake")
+    ]
+    assert fake.probability == pytest.approx(p_fake)
+
+
+def test_evidence_has_at_most_n_terms_per_label(loaded: LoadedModel) -> None:
+    verdict = Detector(loaded, Settings(evidence_terms=3)).check(FAKE)
+    toward = [e.toward for e in verdict.evidence]
+    assert 0 < toward.count("fake") <= 3 and toward.count("reliable") <= 3
+    assert Detector(loaded, Settings(evidence_terms=0)).check(FAKE).evidence == []
+
+
+def test_raw_and_normalized_input_give_the_same_verdict(detector: Detector) -> None:
+    raw, normalized = detector.check(RELIABLE), detector.check(normalize(RELIABLE))
+    assert normalized.input_form == "normalized"
+    assert (normalized.label, normalized.abstained) == (raw.label, raw.abstained)
+    assert normalized.probability == pytest.approx(raw.probability, abs=1e-9)
+    assert normalized.evidence == raw.evidence
+
+
+def test_label_threshold_and_band_message() -> None:
+    verdict = _fixed(0.52).check(RELIABLE)
+    assert verdict.label == "fake" and verdict.abstained and verdict.verdict == "not sure"
+    assert verdict.reason == (
+        "the model is not sure: probability of fake 0.52 is inside the 0.35\u20130.65 band"
+    )
+    assert _fixed(0.5).check(RELIABLE).label == "fake"
+    assert _fixed(0.4999).check(RELIABLE).label == "reliable"
+    assert not _fixed(0.66).check(RELIABLE).abstained
+    assert _fixed(0.65).check(RELIABLE).abstained  # the band is closed
+    narrow = Settings(abstain_low=0.5, abstain_high=0.5)
+    assert not _fixed(0.52, narrow).check(RELIABLE).abstained
+
+
+def test_too_short_abstains(detector: Detector) -> None:
+    verdict = detector.check("The senate passed the budget on Tuesday.")
+    assert verdict.abstained
+    assert verdict.reason is not None
+    assert "too short: 7 words, need at least 20" in verdict.reason
+
+
+def test_not_english_abstains(detector: Detector) -> None:
+    verdict = detector.check(GERMAN)
+    assert verdict.abstained
+    assert verdict.reason is not None and "does not look like English" in verdict.reason
+    assert "too short" not in verdict.reason
+
+
+def test_a_huge_text_is_refused_before_any_work(detector: Detector) -> None:
+    huge = "a" * 50_000_000
+    start = time.perf_counter()
+    with pytest.raises(InputTooLargeError, match="limit of 5,000,000 bytes"):
+        detector.check(huge)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_the_limit_counts_utf8_bytes_not_characters(loaded: LoadedModel) -> None:
+    small = Detector(loaded, Settings(max_document_bytes=100))
+    with pytest.raises(InputTooLargeError, match="120 bytes of UTF-8"):
+        small.check("é" * 60)  # 60 characters, 120 bytes
+    assert small.check("e " * 50).abstained  # exactly 100 bytes is fine
+
+
+def test_nothing_to_check(detector: Detector) -> None:
+    for text in ("", "   \n\t "):
+        with pytest.raises(InputError, match="nothing to check"):
+            detector.check(text)
+    with pytest.raises(InputError, match="must be a str"):
+        detector.check(b"bytes")  # type: ignore[arg-type]
+
+
+def test_check_many_makes_one_model_call(loaded: LoadedModel) -> None:
+    calls: list[int] = []
+
+    class Counting:
+        classes_ = loaded.estimator.classes_
+
+        def predict_proba(self, texts: list[str]) -> Any:
+            calls.append(len(texts))
+            return loaded.estimator.predict_proba(texts)
+
+        def explain(self, text: str, top_k: int) -> Any:
+            return loaded.estimator.explain(text, top_k)
+
+    detector = Detector(LoadedModel(Counting(), loaded.card, loaded.path))
+    texts = [RELIABLE, FAKE, GERMAN, normalize(FAKE)]
+    verdicts = detector.check_many(texts)
+    assert calls == [4]
+    assert verdicts == [Detector(loaded).check(t) for t in texts]
+    assert detector.check_many([]) == []
+    with pytest.raises(InputError, match="text #1 is empty"):
+        detector.check_many([RELIABLE, " "])
+    with pytest.raises(InputError, match="for one text use check"):
+        detector.check_many(RELIABLE)
+
+
+def test_a_model_with_other_labels_is_refused(loaded: LoadedModel) -> None:
+    other = _Fixed(0.5)
+    other.classes_ = np.array(["false", "true"])
+    with pytest.raises(ModelError, match="needs a model trained on the labels"):
+        Detector(LoadedModel(other, loaded.card, loaded.path))
+
+
+def test_from_path_uses_settings_model_dir(model_dir: Path) -> None:
+    detector = Detector.from_path(settings=Settings(model_dir=model_dir))
+    assert detector.check(FAKE).label == "fake"
+
+
+def test_no_model_anywhere_says_how_to_get_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(veracity.detector, "default_model_path", lambda: tmp_path / "absent")
+    with pytest.raises(ModelNotFoundError, match="veracity train"):
+        Detector.from_path()
+    with pytest.raises(ModelNotFoundError, match="veracity train"):
+        check(FAKE)
+
+
+def test_module_check_loads_once_and_accepts_any_model_form(
+    monkeypatch: pytest.MonkeyPatch, model_dir: Path, loaded: LoadedModel, detector: Detector
+) -> None:
+    loads: list[Path] = []
+    real_load = veracity.detector.artifact.load_model
+
+    def counting_load(path: Path) -> LoadedModel:
+        loads.append(path)
+        return real_load(path)
+
+    veracity.detector._cached_model.cache_clear()
+    monkeypatch.setattr(veracity.detector.artifact, "load_model", counting_load)
+    first = check(FAKE, model=model_dir)
+    second = check(FAKE, model=str(model_dir))
+    assert first == second and len(loads) == 1
+    assert check(FAKE, model=loaded) == first == check(FAKE, model=detector)
+    strict = Settings(abstain_low=0.0, abstain_high=1.0)
+    assert check(FAKE, model=detector, settings=strict).abstained
+    veracity.detector._cached_model.cache_clear()
+
+
+def test_load_model_returns_a_detector(model_dir: Path) -> None:
+    detector = veracity.detector.load_model(model_dir)
+    assert isinstance(detector, Detector)
+    assert detector.estimator is detector.model.estimator
+    assert detector.abstain_reason(RELIABLE, 0.1) is None
+    assert detector.abstain_reason(RELIABLE, 0.5) is not None

@@ -1,0 +1,62 @@
+"""The seed form: exact, character-for-character, idempotent."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from veracity.text import is_normalized, normalize
+
+SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seed" / "seed_article.txt"
+OPENING = (
+    "SACRAMENTO, Calif. (Reuters) - The election of Republican businessman Donald Trump as "
+    "president of the United States has some Californians dreaming"
+)
+
+
+@pytest.fixture(scope="module")
+def seed() -> str:
+    if not SEED.exists():
+        pytest.skip(f"seed article not found at {SEED}")
+    return SEED.read_bytes().decode("ascii")
+
+
+def test_seed_file_is_the_documented_one(seed: str) -> None:
+    assert len(seed.encode()) == 4164
+    assert seed.endswith("hell to pay    ")
+
+
+def test_known_opening_normalizes_to_exact_prefix_of_seed(seed: str) -> None:
+    out = normalize(OPENING)
+    assert out.startswith("sacramento  calif   reuters    the election")
+    assert seed.startswith(out)
+
+
+def test_seed_is_a_fixed_point_byte_for_byte(seed: str) -> None:
+    assert normalize(seed).encode() == seed.encode()
+    assert is_normalized(seed)
+
+
+def test_each_non_letter_becomes_one_space_runs_not_collapsed() -> None:
+    assert normalize("U.S. state's 40%, don't") == "u s  state s      don t"
+    assert normalize("caf\u00e9\u00a0ol\u00e9\n") == "caf  ol  "
+
+
+def test_raw_text_is_not_normalized() -> None:
+    assert not is_normalized("The Senate")
+    assert not is_normalized("the senate voted 5 times")
+    assert not is_normalized("the senate voted.")
+    assert is_normalized("the senate voted ")
+
+
+@given(st.text())
+def test_length_preserved_idempotent_and_matches_reference(text: str) -> None:
+    out = normalize(text)
+    assert len(out) == len(text)
+    assert normalize(out) == out
+    assert is_normalized(out)
+    assert out == re.sub("[^a-zA-Z]", " ", text).lower()
