@@ -231,7 +231,7 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Train a model on datasets (deduplicated, leakage-free split) and save it with its card."""
-    from veracity.models.artifact import save_model
+    from veracity.models.artifact import load_card, save_model
     from veracity.training import train as train_model
 
     cols = _columns(text_col, title_col, label_col, id_col, positive)
@@ -258,10 +258,11 @@ def train(
             stage("saving")
             path = save_model(result.estimator, out_dir, result.card)
             stage("done")
+    card = load_card(path)
     if as_json:
-        out.print_json(json.dumps({"model": str(path), "card": result.card.to_dict()}, default=str))
+        out.print_json(json.dumps({"model": str(path), "card": card.to_dict()}, default=str))
         return
-    out.print(f"saved [bold]{result.card.model_id}[/] to {path}")
+    out.print(f"saved [bold]{card.model_id}[/] to {path}")
     out.print(
         f"rows: {result.report['rows_loaded']:,} loaded, "
         f"{result.report['duplicates_dropped']:,} duplicates dropped, "

@@ -38,6 +38,7 @@ __all__ = [
     "ModelCard",
     "TrainingData",
     "library_versions",
+    "load_card",
     "load_model",
     "render_readme",
     "save_model",
@@ -407,6 +408,17 @@ def save_model(model: Any, directory: str | Path, card: ModelCard) -> Path:
     _atomic_write(path / CARD_FILE, card.to_json().encode("utf-8"))
     _atomic_write(path / README_FILE, render_readme(card).encode("utf-8"))
     return path
+
+
+def load_card(directory: str | Path) -> ModelCard:
+    """Read the ``card.json`` of a model directory (without loading or verifying the model)."""
+    path = Path(directory) / CARD_FILE
+    try:
+        return ModelCard.from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelNotFoundError(
+            f"no model card at {path}; is {directory} a model directory?"
+        ) from None
 
 
 def load_model(directory: str | Path) -> LoadedModel:
