@@ -1,0 +1,225 @@
+"""The command line, end to end on the bundled model and real data (CliRunner, no network)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from veracity.cli import app
+from veracity.text import normalize
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SEED = SHARED / "seed" / "seed_article.txt"
+ISOT = SHARED / "datasets" / "isot_sample" / "isot_sample.csv.gz"
+# A fake ISOT article from the bundled model's held-out split (it was not trained on).
+FAKE_TITLE = "Trump Directly Begs Twitter Fans For Money In Unprecedented Desperation (TWEET)"
+
+runner = CliRunner()
+
+
+def run(*args: str, input: str | bytes | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), input=input)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def check_json(*args: str, input: str | None = None) -> dict[str, object]:
+    code, out, err = run("check", "--json", *args, input=input)
+    assert code == 0, err
+    data = json.loads(out)
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def seed() -> str:
+    if not SEED.exists():
+        pytest.skip(f"seed article not found at {SEED}")
+    return SEED.read_text(encoding="ascii")
+
+
+@pytest.fixture(scope="module")
+def fake_article() -> str:
+    if not ISOT.exists():
+        pytest.skip(f"ISOT sample not found at {ISOT}")
+    frame = pd.read_csv(ISOT, keep_default_na=False)
+    rows = frame[frame["title"].str.strip() == FAKE_TITLE]
+    assert len(rows) == 1 and rows.iloc[0]["label"] == "fake"
+    return str(rows.iloc[0]["text"])
+
+
+def test_json_fields_match_the_api(seed: str) -> None:
+    data = check_json(seed)
+    assert {"label", "probability", "abstained", "evidence", "verdict", "model_id"} <= set(data)
+    evidence = data["evidence"]
+    assert isinstance(evidence, list) and evidence
+    assert {"term", "weight", "toward"} == set(evidence[0])
+
+
+def test_seed_article_is_reliable(seed: str) -> None:
+    data = check_json("--file", str(SEED))
+    assert data["label"] == "reliable" and data["abstained"] is False
+    assert data["input_form"] == "normalized"
+    assert isinstance(data["probability"], float) and data["probability"] < 0.2
+
+
+def test_seed_article_without_reuters_is_reliable(seed: str) -> None:
+    stripped = re.sub(r"\breuters\b", "", seed)
+    assert "reuters" not in stripped
+    data = check_json(stripped)
+    assert data["label"] == "reliable" and data["abstained"] is False
+
+
+def test_seed_evidence_never_mentions_reuters(seed: str) -> None:
+    data = check_json(seed)
+    terms = [e["term"] for e in data["evidence"]]  # type: ignore[attr-defined]
+    assert all("reuters" not in t for t in terms)
+    weights = [abs(e["weight"]) for e in data["evidence"] if e["toward"] == "reliable"]  # type: ignore[attr-defined]
+    assert weights == sorted(weights, reverse=True)
+
+
+def test_clear_fake_article_is_fake_raw_and_normalized(fake_article: str) -> None:
+    raw = check_json(fake_article)
+    assert raw["label"] == "fake" and raw["abstained"] is False and raw["input_form"] == "raw"
+    norm = check_json(normalize(fake_article))
+    assert norm["label"] == "fake" and norm["input_form"] == "normalized"
+    assert abs(float(raw["probability"]) - float(norm["probability"])) < 0.05  # type: ignore[arg-type]
+
+
+def test_stdin_input(seed: str) -> None:
+    data = check_json("-", input=seed)
+    assert data["label"] == "reliable"
+
+
+def test_short_text_is_not_sure() -> None:
+    data = check_json("Aliens landed in Ohio.")
+    assert data["abstained"] is True and data["verdict"] == "not sure"
+    assert "too short" in str(data["reason"])
+
+
+def test_human_output_shows_verdict_and_evidence(seed: str) -> None:
+    code, out, _ = run("check", seed)
+    assert code == 0
+    assert "RELIABLE" in out and "probability of fake" in out and "evidence" in out
+
+
+def assert_clean_error(code: int, err: str, expected: str, exit_code: int = 2) -> None:
+    assert code == exit_code, err
+    assert "Traceback" not in err
+    assert expected in err
+    assert err.strip().startswith("error:")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    code, _, err = run("check", "--file", str(tmp_path / "nope.txt"))
+    assert_clean_error(code, err, "no such file")
+
+
+def test_fifty_megabyte_input_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    with big.open("wb") as fh:
+        fh.truncate(50 * 1024 * 1024)
+    code, _, err = run("check", "--file", str(big))
+    assert_clean_error(code, err, "limit")
+    code, _, err = run("check", "-", input=b"a " * (25 * 1024 * 1024))
+    assert_clean_error(code, err, "limit")
+
+
+def test_binary_and_undecodable_files(tmp_path: Path) -> None:
+    binary = tmp_path / "x.bin"
+    binary.write_bytes(b"\x00\x01\x02" * 100)
+    code, _, err = run("check", "--file", str(binary))
+    assert_clean_error(code, err, "binary")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Caf\u00e9 society news ".encode("latin-1") * 30)
+    code, _, err = run("check", "--file", str(latin))
+    assert_clean_error(code, err, "UTF-8")
+
+
+def test_no_input_and_empty_input() -> None:
+    code, _, err = run("check")
+    assert_clean_error(code, err, "nothing to check")
+    code, _, err = run("check", "   ")
+    assert_clean_error(code, err, "nothing to check")
+
+
+def test_missing_model_dir(tmp_path: Path) -> None:
+    code, _, err = run("check", "--model", str(tmp_path / "none"), "some text here")
+    assert_clean_error(code, err, str(tmp_path / "none"), exit_code=3)
+
+
+FAKE_WORDS = "shocking unbelievable secret exposed hiding share deleted outrage destroy wow".split()
+REAL_WORDS = (
+    "committee said tuesday budget proposal reviewed month officials statement vote".split()
+)
+COMMON = "the a of to and in on for with that this it".split()
+
+
+def _tiny_csv(path: Path, n: int = 60) -> Path:
+    """Distinct synthetic articles whose class is told by their vocabulary."""
+    import random
+
+    rng = random.Random(0)
+    rows = []
+    for i in range(n):
+        words, label = (FAKE_WORDS, "FAKE") if i % 2 else (REAL_WORDS, "REAL")
+        body = " ".join(rng.choice(words + COMMON) for _ in range(40))
+        rows.append({"headline": "", "body": body, "class": label})
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_train_evaluate_check_on_a_generic_file(tmp_path: Path) -> None:
+    data = _tiny_csv(tmp_path / "tiny.csv")
+    out_dir = tmp_path / "model"
+    common = ["--text-col", "body", "--title-col", "headline", "--label-col", "class"]
+    code, out, err = run(
+        "train", "--data", str(data), "--out", str(out_dir), "--test-size", "0.3", *common
+    )
+    assert code == 0, err
+    assert (out_dir / "model.skops").exists() and (out_dir / "card.json").exists()
+    card = json.loads((out_dir / "card.json").read_text())
+    assert card["training_data"][0]["name"] == "tiny"
+    code, out, err = run(
+        "evaluate", "--model", str(out_dir), "--data", str(data), "--json", *common
+    )
+    assert code == 0, err
+    result = json.loads(out)["results"]["tiny"]
+    assert result["n"] == 60
+    assert result["accuracy"]["value"] > 0.9
+    assert {"macro_f1", "roc_auc", "ece", "brier", "confusion"} <= set(result)
+    assert sum(map(sum, result["confusion"])) == 60
+
+
+def test_evaluate_bundled_model_on_real_data() -> None:
+    if not (SHARED / "datasets" / "random_political").exists():
+        pytest.skip("shared datasets not found")
+    code, out, err = run("evaluate", "--data", "random_political", "--json")
+    assert code == 0, err
+    result = json.loads(out)["results"]["random_political"]
+    assert result["n"] == 150
+    assert 0.0 <= result["ece"] <= 1.0
+    low, value, high = (result["accuracy"][k] for k in ("low", "value", "high"))
+    assert low <= value <= high
+
+
+def test_evaluate_bad_dataset_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("title,summary\nA,B\n")
+    code, _, err = run("evaluate", "--data", str(bad))
+    assert_clean_error(code, err, "bad.csv")
+    code, _, err = run("evaluate", "--data", "no_such_dataset_name")
+    assert_clean_error(code, err, "no_such_dataset_name")
+
+
+def test_unlabelled_01_without_positive_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "zero_one.csv"
+    pd.DataFrame({"text": ["a b c"] * 4, "label": [0, 1, 0, 1]}).to_csv(path, index=False)
+    code, _, err = run("evaluate", "--data", str(path))
+    assert_clean_error(code, err, "--positive")
