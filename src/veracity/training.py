@@ -17,20 +17,19 @@ import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from veracity.data import Dataset, deduplicate, split_dataset
 from veracity.errors import InputError
+from veracity.evaluate.crossdata import drop_leaks as _drop_leaks
 from veracity.evaluate.metrics import MetricReport
 from veracity.evaluate.run import score
 from veracity.models import make_model
 from veracity.models.artifact import ModelCard
 
-__all__ = ["TrainResult", "combine", "train"]
+__all__ = ["TrainResult", "combine", "dataset_weights", "train"]
 
 Stage = Callable[[str], None]
 
@@ -66,15 +65,18 @@ def combine(datasets: Sequence[Dataset], target: str = "label") -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _drop_leaks(
-    train: pd.DataFrame, test: pd.DataFrame, near_threshold: float, seed: int
-) -> tuple[pd.DataFrame, int]:
-    """Drop test rows that are exact or near duplicates of any training row."""
-    both = pd.concat([train, test], ignore_index=True)
-    clusters = deduplicate(both, threshold=near_threshold, seed=seed).cluster
-    train_clusters = set(clusters.iloc[: len(train)].tolist())
-    keep = np.array([c not in train_clusters for c in clusters.iloc[len(train) :]], dtype=bool)
-    return test[keep], int((~keep).sum())
+def dataset_weights(origin: pd.Series) -> list[float]:
+    """Row weights giving each dataset the same total weight; they average 1.0."""
+    counts = origin.value_counts()
+    raw = origin.map(lambda name: 1.0 / counts[name])
+    return (raw / raw.mean()).astype(float).tolist()
+
+
+def _pooled_ece(metrics: dict[str, MetricReport]) -> float | None:
+    """Row-weighted ECE over the test sets (None when nothing was tested or multi-class)."""
+    pairs = [(m.ece, m.n) for m in metrics.values() if m.ece == m.ece]
+    total = sum(n for _, n in pairs)
+    return sum(e * n for e, n in pairs) / total if total else None
 
 
 def train(
@@ -86,6 +88,7 @@ def train(
     test_size: float = 0.2,
     test_data: Sequence[Dataset] = (),
     near_threshold: float = 0.8,
+    balance: bool = False,
     seed: int = 42,
     stage: Stage | None = None,
     advance: Callable[[int], None] | None = None,
@@ -105,6 +108,10 @@ def train(
     test_data
         Datasets to test on instead of a random split; rows that also occur in the
         training data (same prepared text) are dropped from them first.
+    balance
+        Weight rows so that every training dataset counts the same in total, however
+        many rows it has (a 150-row set then weighs as much as a 6,000-row one). On the
+        four shared article sets this raised the leave-one-dataset-out ROC-AUC.
     stage, advance
         Progress callbacks: ``stage(name)`` when a step starts, ``advance(n)`` as rows are scored.
     """
@@ -133,7 +140,8 @@ def train(
     say(f"fitting {preset} on {len(train_frame):,} rows")
     estimator = make_model(preset, **params)
     t0 = time.perf_counter()
-    estimator.fit(train_frame["doc"].tolist(), train_frame["y"].tolist())
+    weights = dataset_weights(train_frame["dataset"]) if balance else None
+    estimator.fit(train_frame["doc"].tolist(), train_frame["y"].tolist(), sample_weight=weights)
     report["fit_seconds"] = round(time.perf_counter() - t0, 2)
 
     metrics: dict[str, MetricReport] = {}
@@ -156,13 +164,14 @@ def train(
         ],
         rows={"loaded": len(frame), "train": len(train_frame), **report["test_rows"]},
         metrics={name: m.to_dict() for name, m in metrics.items()},
+        ece=_pooled_ece(metrics),
         seed=seed,
         extra={
             "target": target,
+            "balance_datasets": balance,
             "duplicates_dropped": dropped,
             "fit_seconds": report["fit_seconds"],
             "trained_on": platform.platform(),
-            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     )
     return TrainResult(estimator=estimator, card=card, report=report, test_metrics=metrics)

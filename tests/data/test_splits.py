@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from veracity.data import SplitResult, deduplicate, load_dataset, split_dataset
+from veracity.data import Dataset, SplitResult, deduplicate, load_dataset, split_dataset
 from veracity.data.dedup import jaccard, model_texts, shingles
 from veracity.errors import InputError
 from veracity.settings import Settings
@@ -121,7 +121,11 @@ def test_bad_arguments(corpus: Callable[..., pd.DataFrame]) -> None:
     with pytest.raises(InputError, match="group_col"):
         split_dataset(frame, strategy="group", group_col="nope")
     with pytest.raises(InputError, match="strategy"):
-        split_dataset(frame, strategy="temporal")  # type: ignore[arg-type]
+        split_dataset(frame, strategy="bogus")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="date_col"):
+        split_dataset(frame, strategy="temporal")
+    with pytest.raises(InputError, match="cannot split"):
+        split_dataset(frame.assign(date="May 1, 2017"), strategy="temporal")
     with pytest.raises(InputError, match="cannot split"):
         split_dataset(frame.iloc[:3].assign(label=["fake", "reliable", "reliable"]))
     with pytest.raises(InputError, match="cannot split"):
@@ -154,3 +158,61 @@ def test_real_liar_train_duplicates_are_dropped(real_settings: Settings) -> None
     for side in (result.train, result.test):
         assert abs((side["label"] == "fake").mean() - overall) <= 0.02
     _assert_no_cluster_crosses(result)
+
+
+def _dates(n: int, seed: int) -> list[str]:
+    """``n`` dates in 2016-2017, written in ISOT's three forms (and a trailing space)."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        day = pd.Timestamp("2016-01-01") + pd.Timedelta(days=rng.randrange(700))
+        form = rng.choice(["%B %d, %Y ", "%b %d, %Y", "%d-%b-%y"])
+        out.append(day.strftime(form).replace(" 0", " "))
+    return out
+
+
+def test_temporal_tests_on_the_latest_dates(leaky: pd.DataFrame) -> None:
+    frame = leaky.assign(date=_dates(len(leaky), seed=4))
+    frame.loc[frame.index[:5], "date"] = ["", "soon", "n/a", "   ", "2017-13-45"]
+    result = split_dataset(frame, strategy="temporal", test_size=0.25, seed=3)
+    train_dates, test_dates = (
+        pd.to_datetime(side["date"].str.strip(), format="mixed")
+        for side in (result.train, result.test)
+    )
+    assert test_dates.min() > train_dates.max()
+    report = result.report
+    assert report["undated_dropped"] == 5
+    assert report["duplicates_dropped"] == 40
+    assert report["train_rows"] + report["test_rows"] == 200 - 5
+    assert 0.24 <= float(report["test_fraction"]) <= 0.3
+    assert report["train_first"] == train_dates.min().date().isoformat()
+    assert report["train_last"] == train_dates.max().date().isoformat()
+    assert report["test_first"] == test_dates.min().date().isoformat()
+    assert report["test_last"] == test_dates.max().date().isoformat()
+    assert {"train_fake", "test_reliable"} <= set(report)
+    _assert_no_pair_crosses(result)
+
+
+def test_temporal_reads_isot_date_forms_alike(corpus: Callable[..., pd.DataFrame]) -> None:
+    frame = corpus(6)
+    frame["when"] = ["Dec 30, 2017", "30-Dec-17", "January 2, 2016 ", "Jan 3, 2016", "", "x"]
+    result = split_dataset(frame, strategy="temporal", date_col="when", test_size=0.5)
+    assert sorted(result.test["id"]) == ["a0", "a1"]  # both forms of the latest day
+    assert sorted(result.train["id"]) == ["a2", "a3"]
+    assert result.report["undated_dropped"] == 2
+    assert (result.report["train_last"], result.report["test_first"]) == (
+        "2016-01-03",
+        "2017-12-30",
+    )
+
+
+def test_real_isot_temporal_split_reports_ranges(isot: Dataset) -> None:
+    result = split_dataset(isot.frame, strategy="temporal", seed=42)
+    report = result.report
+    print(f"\nisot_sample temporal split report: {report}")
+    assert report["undated_dropped"] == 0
+    assert str(report["train_first"]) < str(report["train_last"]) < str(report["test_first"])
+    assert str(report["test_first"]) <= str(report["test_last"]) <= "2018-12-31"
+    assert report["test_fraction"] == pytest.approx(0.2, abs=0.02)

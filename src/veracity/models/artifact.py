@@ -258,7 +258,8 @@ def _format_metric(value: Any) -> str:
         return f"{value:.4f}"
     if isinstance(value, Mapping) and "value" in value:
         text = _format_metric(value["value"])
-        low, high = value.get("ci_low"), value.get("ci_high")
+        low = value.get("low", value.get("ci_low"))
+        high = value.get("high", value.get("ci_high"))
         if low is not None and high is not None:
             text += f" ({_format_metric(low)}\u2013{_format_metric(high)})"
         return text
@@ -271,6 +272,8 @@ def _metric_rows(metrics: Mapping[str, Any], prefix: str = "") -> list[tuple[str
         if isinstance(value, Mapping) and "value" not in value:
             rows.extend(_metric_rows(value, f"{prefix}{name} / "))
         else:
+            if name in ("n", "positive", "labels", "extra", "accuracy_answered") or value is None:
+                continue  # bookkeeping, not a metric
             rows.append((f"{prefix}{name}", _format_metric(value)))
     return rows
 
