@@ -706,6 +706,78 @@ def audit(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on.")] = 8000,
+) -> None:
+    """Run the web service: JSON API under /v1, the web page at /, API docs at /docs.
+
+    The database (VERACITY_DATABASE_URL) is migrated to the newest schema on startup.
+    """
+    from veracity.serve.app import run
+
+    with _errors():
+        run(Settings(), host=host, port=port)
+
+
+db_app = typer.Typer(
+    help="Manage the database of checks and feedback (VERACITY_DATABASE_URL).",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+
+
+def _shown_url(database_url: str) -> str:
+    """The database URL with any password hidden."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise InputError(
+            f"VERACITY_DATABASE_URL is not a database URL: {database_url!r} "
+            "(example: sqlite:///veracity.db)"
+        ) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database, or migrate it to the newest schema (safe to repeat)."""
+    from veracity.store.migrate import HEAD, upgrade
+
+    with _errors():
+        settings = Settings()
+        shown = _shown_url(settings.database_url)
+        upgrade(settings.database_url)
+    out.print(f"database {shown} is at schema revision {HEAD}", highlight=False)
+
+
+@db_app.command("export-feedback")
+def db_export_feedback(
+    path: Annotated[Path, typer.Argument(help="CSV file to write (id,title,text,label).")],
+) -> None:
+    """Write checks that have feedback as a training CSV for `veracity train --data PATH`."""
+    from veracity.store.migrate import current_revision, make_engine
+    from veracity.store.repository import export_feedback, sessions
+
+    with _errors():
+        settings = Settings()
+        shown = _shown_url(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            if current_revision(engine) is None:
+                raise InputError(
+                    f"database {shown} has no veracity tables: run `veracity db upgrade`"
+                )
+            with sessions(engine)() as session:
+                rows = export_feedback(session, path)
+        finally:
+            engine.dispose()
+    out.print(f"wrote {rows:,} rows to {path}", highlight=False, soft_wrap=True)
+
+
+@app.command()
 def version() -> None:
     """Print the veracity version."""
     out.print(__version__)

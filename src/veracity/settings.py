@@ -64,6 +64,27 @@ class Settings(BaseSettings):
         default=10, ge=0, le=100, description="Evidence terms returned per label."
     )
     seed: int = Field(default=42, description="Random seed for training, splits and bootstrap.")
+    database_url: str = Field(
+        default="sqlite:///veracity.db",
+        description="SQLAlchemy URL of the database that stores checks and feedback "
+        "(default: veracity.db in the current directory).",
+    )
+    max_request_bytes: int = Field(
+        default=8_000_000,
+        gt=0,
+        description="Largest HTTP request body the service accepts (bytes); larger gets 413.",
+    )
+    serve_max_document_bytes: int = Field(
+        default=1_000_000,
+        gt=0,
+        description="Largest single document the HTTP service checks (bytes of UTF-8); "
+        "larger gets 413 before the model runs.",
+    )
+    max_batch_documents: int = Field(
+        default=100,
+        gt=0,
+        description="Most documents accepted by one POST /v1/check/batch request.",
+    )
 
     @model_validator(mode="after")
     def _band_is_ordered(self) -> Settings:

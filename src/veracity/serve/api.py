@@ -1,0 +1,273 @@
+"""The JSON API under ``/v1``: check, batch check, history, feedback, model card, health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.orm import Session
+
+from veracity.errors import InputTooLargeError
+from veracity.serve.problems import PROBLEM_JSON
+from veracity.serve.state import Service, get_service, get_session
+from veracity.store import repository
+from veracity.store.models import Check
+from veracity.types import Verdict
+
+__all__ = ["check_and_store", "router", "system_router"]
+
+router = APIRouter(prefix="/v1", tags=["v1"])
+system_router = APIRouter(tags=["health"])
+
+_PROBLEM: dict[int | str, dict[str, Any]] = {
+    code: {"description": desc, "content": {PROBLEM_JSON: {}}}
+    for code, desc in (
+        (404, "No such check"),
+        (413, "Document or request too large"),
+        (422, "Invalid request"),
+    )
+}
+
+
+class TextDocument(BaseModel):
+    """One document given as text."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, description="The article text (raw or normalized).")
+
+
+class CheckRequest(BaseModel):
+    """One document to check: its ``text``, or a public ``url`` to fetch it from."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(
+        default=None, min_length=1, description="The article text (raw or normalized)."
+    )
+    url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2048,
+        description="An http(s) URL on the public internet; its article text is checked.",
+    )
+
+    @model_validator(mode="after")
+    def _one_of_text_or_url(self) -> CheckRequest:
+        if (self.text is None) == (self.url is None):
+            raise ValueError("give exactly one of text or url")
+        return self
+
+
+class BatchRequest(BaseModel):
+    """Many documents to check in one request."""
+
+    model_config = ConfigDict(extra="forbid")
+    documents: list[TextDocument] = Field(
+        min_length=1, description="The documents (at most VERACITY_MAX_BATCH_DOCUMENTS)."
+    )
+
+
+class EvidenceOut(BaseModel):
+    """A word that pushed the verdict; ``weight`` > 0 pushes toward fake."""
+
+    term: str
+    weight: float
+    toward: Literal["reliable", "fake"]
+
+
+class FeedbackOut(BaseModel):
+    """A person's feedback on a check."""
+
+    id: int
+    agree: bool
+    correct_label: Literal["reliable", "fake"] | None
+    comment: str
+    created_at: datetime
+
+
+class CheckOut(BaseModel):
+    """A stored check: the verdict fields plus its id and time."""
+
+    id: int
+    created_at: datetime
+    verdict: Literal["reliable", "fake", "not sure"]
+    label: Literal["reliable", "fake"]
+    probability: float = Field(description="Calibrated probability that the text is fake.")
+    abstained: bool
+    reason: str | None
+    evidence: list[EvidenceOut]
+    input_form: Literal["raw", "normalized"] | None = None
+    model_id: str
+    url: str | None = None
+    feedback: list[FeedbackOut] = []
+
+
+class ChecksPage(BaseModel):
+    """One page of checks, newest first."""
+
+    items: list[CheckOut]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+class BatchOut(BaseModel):
+    """The checks of a batch, in request order."""
+
+    items: list[CheckOut]
+
+
+class FeedbackRequest(BaseModel):
+    """Agree or disagree with a verdict, optionally giving the correct label."""
+
+    model_config = ConfigDict(extra="forbid")
+    agree: bool
+    correct_label: Literal["reliable", "fake"] | None = None
+    comment: str = Field(default="", max_length=2000)
+
+
+def _out(check: Check, verdict: Verdict | None = None) -> CheckOut:
+    data = repository.check_to_dict(check)
+    data.pop("text")
+    data.pop("text_sha256")
+    if verdict is not None:
+        data["input_form"] = verdict.input_form
+    return CheckOut.model_validate(data)
+
+
+def _size_guard(service: Service, texts: list[str]) -> None:
+    limit = service.settings.serve_max_document_bytes
+    for i, text in enumerate(texts):
+        size = len(text.encode("utf-8", errors="surrogatepass"))
+        if size > limit:
+            where = "the document" if len(texts) == 1 else f"document #{i}"
+            raise InputTooLargeError(
+                f"{where} is {size:,} bytes; the service checks documents of at most "
+                f"{limit:,} bytes (VERACITY_SERVE_MAX_DOCUMENT_BYTES). Send a shorter excerpt."
+            )
+
+
+def check_and_store(
+    service: Service, session: Session, texts: list[str], url: str | None = None
+) -> list[tuple[Check, Verdict]]:
+    """Check ``texts`` (size-limited first) and store each verdict as a check."""
+    _size_guard(service, texts)
+    verdicts = service.detector.check_many(texts)
+    return [
+        (repository.add_check(session, t, v, url=url), v)
+        for t, v in zip(texts, verdicts, strict=True)
+    ]
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@router.post("/check", response_model=CheckOut, responses=_PROBLEM)
+def post_check(body: CheckRequest, service: ServiceDep, session: SessionDep) -> CheckOut:
+    """Check one document (its text, or the article at a public URL) and store the verdict.
+
+    A URL is fetched under an SSRF guard: http(s) only, public addresses only (checked
+    again on each of at most 5 redirects), 10 s, 5 MB.
+    """
+    if body.url is not None:
+        page = service.fetch(body.url)
+        pairs = check_and_store(service, session, [page.text], url=page.final_url)
+    else:
+        assert body.text is not None
+        pairs = check_and_store(service, session, [body.text])
+    ((check, verdict),) = pairs
+    return _out(check, verdict)
+
+
+@router.post("/check/batch", response_model=BatchOut, responses=_PROBLEM)
+def post_batch(body: BatchRequest, service: ServiceDep, session: SessionDep) -> BatchOut:
+    """Check up to ``max_batch_documents`` documents in one model call; stores each."""
+    limit = service.settings.max_batch_documents
+    if len(body.documents) > limit:
+        raise InputTooLargeError(
+            f"{len(body.documents)} documents is over the limit of {limit} per batch "
+            "(VERACITY_MAX_BATCH_DOCUMENTS); split them into several requests"
+        )
+    pairs = check_and_store(service, session, [d.text for d in body.documents])
+    return BatchOut(items=[_out(c, v) for c, v in pairs])
+
+
+@router.get("/checks/{check_id}", response_model=CheckOut, responses=_PROBLEM)
+def get_check(check_id: int, session: SessionDep) -> CheckOut:
+    """One stored check with its feedback."""
+    check = repository.get_check(session, check_id)
+    if check is None:
+        raise HTTPException(404, f"there is no check with id {check_id}")
+    return _out(check)
+
+
+@router.get("/checks", response_model=ChecksPage, responses=_PROBLEM)
+def list_checks(
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=repository.MAX_PER_PAGE)] = 20,
+    label: Literal["reliable", "fake"] | None = None,
+    abstained: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text contains")] = None,
+) -> ChecksPage:
+    """Stored checks, newest first, filtered by label, abstention or text."""
+    result = repository.list_checks(session, page, per_page, label, abstained, q)
+    return ChecksPage(
+        items=[_out(c) for c in result.items],
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        pages=result.pages,
+    )
+
+
+@router.post(
+    "/checks/{check_id}/feedback",
+    response_model=FeedbackOut,
+    status_code=201,
+    responses=_PROBLEM,
+)
+def post_feedback(check_id: int, body: FeedbackRequest, session: SessionDep) -> FeedbackOut:
+    """Record whether a person agrees with a check (and the correct label if not)."""
+    feedback = repository.add_feedback(
+        session, check_id, body.agree, body.correct_label, body.comment
+    )
+    if feedback is None:
+        raise HTTPException(404, f"there is no check with id {check_id}")
+    return FeedbackOut.model_validate(feedback, from_attributes=True)
+
+
+@router.get("/model")
+def get_model(service: ServiceDep) -> dict[str, Any]:
+    """The model card: preset, training data, metrics with confidence intervals."""
+    card: dict[str, Any] = service.detector.model.card.to_dict()
+    return card
+
+
+@system_router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@system_router.get("/readyz", response_model=None)
+def readyz(service: ServiceDep) -> dict[str, Any] | JSONResponse:
+    """Readiness: the model loads and the database answers (503 otherwise)."""
+    from veracity.errors import VeracityError
+
+    model_ok, detail = True, ""
+    try:
+        _ = service.detector
+    except VeracityError as exc:
+        model_ok, detail = False, str(exc)
+    database_ok = service.database_ok()
+    body: dict[str, Any] = {"model": model_ok, "database": database_ok}
+    if model_ok and database_ok:
+        return {"status": "ready", **body}
+    from veracity.serve.problems import problem
+
+    return problem(503, detail or "the database does not answer", **body)

@@ -1,0 +1,81 @@
+"""The FastAPI application: JSON API under ``/v1``, the web page, health checks.
+
+>>> from veracity.serve.app import create_app
+>>> from veracity.settings import Settings
+>>> app = create_app(Settings(database_url="sqlite:///checks.db"))  # doctest: +SKIP
+
+The database is migrated to the newest schema when the app starts; the model loads
+on first use (or is the ``detector`` given). Errors are RFC 9457 problem JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from veracity import __version__
+from veracity.serve import api, pages
+from veracity.serve.problems import BodyLimitMiddleware, install_handlers
+from veracity.serve.state import Service
+from veracity.settings import Settings
+
+if TYPE_CHECKING:
+    from veracity.detector import Detector
+
+__all__ = ["create_app", "run"]
+
+
+def create_app(settings: Settings | None = None, detector: Detector | None = None) -> FastAPI:
+    """Build the veracity web service.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Database URL, size limits and model location; ``Settings()`` when omitted.
+    detector : Detector, optional
+        The detector to check with; loaded from ``settings`` on first use when omitted.
+
+    Returns
+    -------
+    FastAPI
+        An ASGI app; run it with uvicorn (``veracity serve``) or test it with
+        ``fastapi.testclient.TestClient`` used as a context manager (which runs the
+        startup that migrates the database).
+    """
+    settings = settings if settings is not None else Settings()
+    service = Service(settings, detector)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service.start()
+        try:
+            yield
+        finally:
+            service.stop()
+
+    app = FastAPI(
+        title="veracity",
+        version=__version__,
+        description="Tell reliable news from fake news: calibrated verdicts with evidence.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    install_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
+    app.include_router(api.router)
+    app.include_router(api.system_router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+    return app
+
+
+def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the app with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

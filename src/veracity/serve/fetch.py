@@ -1,0 +1,215 @@
+"""Fetch an article from a URL, refusing anything that is not on the public internet (SSRF).
+
+Only ``http`` and ``https`` URLs are fetched. Before every request, the first and each
+redirect (at most :data:`MAX_REDIRECTS`), the host is resolved and refused when any of
+its addresses is loopback, private, link-local, multicast, reserved, unspecified or
+otherwise not globally routable (IPv4-mapped IPv6 addresses are unwrapped first). The
+whole fetch has a :data:`TIMEOUT_SECONDS` deadline and a :data:`MAX_BYTES` body cap;
+proxies from the environment are not used. The article text is extracted with
+trafilatura (plain-text responses are used as they are).
+
+Known limit: the address is checked, then the HTTP client resolves the host again, so a
+DNS server that answers differently within a second (DNS rebinding) is not stopped here;
+run the service behind an egress firewall when that matters.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from veracity import __version__
+from veracity.errors import InputError, InputTooLargeError
+
+__all__ = [
+    "MAX_BYTES",
+    "MAX_REDIRECTS",
+    "TIMEOUT_SECONDS",
+    "FetchedPage",
+    "Resolver",
+    "check_public_url",
+    "fetch_text",
+]
+
+TIMEOUT_SECONDS = 10.0
+MAX_BYTES = 5_000_000
+MAX_REDIRECTS = 5
+_TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+
+#: ``resolver(host, port)`` returns the IP addresses ``host`` resolves to.
+Resolver = Callable[[str, int], list[str]]
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """The article text found at ``url`` (after redirects, at ``final_url``)."""
+
+    url: str
+    final_url: str
+    text: str
+
+
+def _system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def _refused(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def check_public_url(url: str, resolver: Resolver | None = None) -> httpx.URL:
+    """``url`` parsed, or InputError when it is not http(s) on a public address.
+
+    Parameters
+    ----------
+    url : str
+        The URL to check.
+    resolver : Resolver, optional
+        Host to addresses; :func:`socket.getaddrinfo` when omitted.
+    """
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise InputError(f"not a valid URL: {url!r} ({exc})") from None
+    if parsed.scheme not in ("http", "https"):
+        raise InputError(f"only http and https URLs can be checked, not {parsed.scheme or url!r}")
+    if not parsed.host:
+        raise InputError(f"the URL {url!r} has no host")
+    if parsed.userinfo:
+        raise InputError("URLs with a user name or password are not fetched")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        addresses = (resolver or _system_resolver)(parsed.host, port)
+    except (OSError, UnicodeError):
+        raise InputError(f"the host {parsed.host!r} could not be resolved") from None
+    if not addresses:
+        raise InputError(f"the host {parsed.host!r} could not be resolved")
+    for address in addresses:
+        if _refused(address):
+            raise InputError(
+                f"refusing to fetch {url}: {parsed.host} resolves to {address}, which is not a "
+                "public internet address (loopback, private, link-local, multicast or reserved)"
+            )
+    return parsed
+
+
+def _extract(body: bytes, content_type: str, encoding: str, url: str) -> str:
+    if content_type == "text/plain":
+        return body.decode(encoding, errors="replace")
+    import trafilatura
+
+    text = trafilatura.extract(
+        body.decode(encoding, errors="replace"),
+        url=url,
+        include_comments=False,
+        include_tables=False,
+    )
+    if not text or not text.strip():
+        raise InputError(f"no article text was found at {url}; paste the text instead")
+    return text
+
+
+def fetch_text(
+    url: str,
+    *,
+    resolver: Resolver | None = None,
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = TIMEOUT_SECONDS,
+    max_bytes: int = MAX_BYTES,
+    max_redirects: int = MAX_REDIRECTS,
+) -> FetchedPage:
+    """Fetch ``url`` under the SSRF guard and return its article text.
+
+    Parameters
+    ----------
+    url : str
+        An ``http`` or ``https`` URL on the public internet.
+    resolver : Resolver, optional
+        Host to addresses, for the guard; the system resolver when omitted.
+    transport : httpx.BaseTransport, optional
+        The HTTP transport (tests pass :class:`httpx.MockTransport`).
+    timeout, max_bytes, max_redirects
+        Deadline for the whole fetch (seconds), body cap, most redirects followed.
+
+    Raises
+    ------
+    veracity.errors.InputError
+        Refused URL or redirect, too many redirects, timeout, HTTP error, not text.
+    veracity.errors.InputTooLargeError
+        The body is over ``max_bytes``.
+    """
+    deadline = time.monotonic() + timeout
+    current = url
+    headers = {"User-Agent": f"veracity/{__version__} (+fake-news check)"}
+    with httpx.Client(
+        transport=transport,
+        follow_redirects=False,
+        timeout=httpx.Timeout(timeout),
+        trust_env=False,
+        headers=headers,
+    ) as client:
+        for _ in range(max_redirects + 1):
+            target = check_public_url(current, resolver)
+            try:
+                with client.stream("GET", target) as response:
+                    if response.is_redirect:
+                        location = response.headers.get("location")
+                        if not location:
+                            raise InputError(f"{current} redirected without a Location")
+                        current = str(response.url.join(location))
+                        continue
+                    if response.status_code >= 400:
+                        raise InputError(f"{current} answered HTTP {response.status_code}")
+                    content_type = (
+                        response.headers.get("content-type", "").split(";")[0].strip().lower()
+                    )
+                    if content_type not in _TEXT_TYPES:
+                        raise InputError(
+                            f"{current} is {content_type or 'of unknown type'}, not a web page"
+                        )
+                    declared = response.headers.get("content-length", "")
+                    if declared.isdigit() and int(declared) > max_bytes:
+                        raise InputTooLargeError(
+                            f"{current} is {int(declared):,} bytes; the limit is {max_bytes:,}"
+                        )
+                    chunks: list[bytes] = []
+                    size = 0
+                    for chunk in response.iter_bytes():
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise InputTooLargeError(
+                                f"{current} is over the limit of {max_bytes:,} bytes"
+                            )
+                        if time.monotonic() > deadline:
+                            raise httpx.ReadTimeout("deadline passed")
+                        chunks.append(chunk)
+                    encoding = response.charset_encoding or "utf-8"
+            except httpx.TimeoutException:
+                raise InputError(f"{url} did not answer within {timeout:g} s") from None
+            except httpx.HTTPError as exc:
+                raise InputError(f"could not fetch {current}: {exc}") from None
+            try:
+                "".encode(encoding)
+            except LookupError:
+                encoding = "utf-8"
+            return FetchedPage(
+                url, current, _extract(b"".join(chunks), content_type, encoding, current)
+            )
+    raise InputError(f"{url} redirected more than {max_redirects} times")

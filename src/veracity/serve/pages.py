@@ -1,0 +1,215 @@
+"""The web page: paste text, read the verdict with highlighted evidence, give feedback.
+
+Every form is a plain HTML POST answered with a redirect (post/redirect/get), so the
+page works without JavaScript; ``static/app.js`` only adds small comforts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+from sqlalchemy.orm import Session
+
+from veracity.errors import InputError
+from veracity.serve.api import check_and_store
+from veracity.serve.problems import status_for
+from veracity.serve.state import Service, get_service, get_session
+from veracity.store import repository
+
+__all__ = ["highlight", "router", "templates"]
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+EXPLAIN_NOT_SURE = (
+    "veracity is not sure about this text, so it gives no verdict. This happens when the "
+    "text is too short, does not look like English, or the model's probability is close "
+    "to the middle. Treat the probability below as a weak hint at most, and check the "
+    "story with other sources."
+)
+
+
+def highlight(text: str, evidence: Sequence[dict[str, Any]]) -> Markup:
+    """``text`` HTML-escaped, each evidence term wrapped in ``<mark>``.
+
+    Terms match case-insensitively on word boundaries; spaces inside a multi-word
+    term match any run of whitespace. Each mark gets the class ``toward-fake`` or
+    ``toward-reliable`` and a title giving its weight.
+    """
+    terms = {str(e["term"]).lower(): e for e in evidence if str(e.get("term", "")).strip()}
+    if not terms:
+        return escape(text)
+    alternatives = sorted(terms, key=len, reverse=True)
+    pattern = re.compile(
+        r"(?<!\w)("
+        + "|".join(r"\s+".join(map(re.escape, t.split())) for t in alternatives)
+        + r")(?!\w)",
+        re.IGNORECASE,
+    )
+    parts: list[str] = []
+    last = 0
+    for match in pattern.finditer(text):
+        found = terms.get(" ".join(match.group(0).lower().split()))
+        if found is None:
+            continue
+        parts.append(str(escape(text[last : match.start()])))
+        toward = "fake" if found["toward"] == "fake" else "reliable"
+        title = f"points toward {toward} (weight {float(found['weight']):+.3f})"
+        parts.append(
+            f'<mark class="toward-{toward}" title="{escape(title)}">{escape(match.group(0))}</mark>'
+        )
+        last = match.end()
+    parts.append(str(escape(text[last:])))
+    return Markup("".join(parts))
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request, service: ServiceDep) -> Response:
+    """The form to paste an article into."""
+    return templates.TemplateResponse(
+        request,
+        "index.html",
+        {"limit": service.settings.serve_max_document_bytes, "text": "", "error": None},
+    )
+
+
+@router.post("/check", response_class=HTMLResponse)
+def check_form(
+    request: Request,
+    service: ServiceDep,
+    session: SessionDep,
+    text: Annotated[str, Form()] = "",
+) -> Response:
+    """Check the pasted text, store it and redirect to its result page."""
+    try:
+        if not text.strip():
+            raise InputError("Paste the text of an article to check.")
+        ((check, _),) = check_and_store(service, session, [text])
+    except InputError as exc:
+        return templates.TemplateResponse(
+            request,
+            "index.html",
+            {
+                "limit": service.settings.serve_max_document_bytes,
+                "text": text if len(text) < 200_000 else "",
+                "error": str(exc),
+            },
+            status_code=status_for(exc),
+        )
+    return RedirectResponse(f"/checks/{check.id}", status_code=303)
+
+
+def _not_found(request: Request, check_id: int) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"title": "Not found", "detail": f"There is no check number {check_id}."},
+        status_code=404,
+    )
+
+
+@router.get("/checks/{check_id}", response_class=HTMLResponse)
+def result(
+    request: Request,
+    check_id: int,
+    service: ServiceDep,
+    session: SessionDep,
+    thanks: bool = False,
+) -> Response:
+    """The verdict of one check, its evidence highlighted in the text, and feedback buttons."""
+    check = repository.get_check(session, check_id)
+    if check is None:
+        return _not_found(request, check_id)
+    settings = service.settings
+    return templates.TemplateResponse(
+        request,
+        "result.html",
+        {
+            "check": check,
+            "marked": highlight(check.text, check.evidence),
+            "explain_not_sure": EXPLAIN_NOT_SURE,
+            "low": settings.abstain_low,
+            "high": settings.abstain_high,
+            "thanks": thanks,
+        },
+    )
+
+
+@router.post("/checks/{check_id}/feedback", response_class=HTMLResponse)
+def feedback_form(
+    request: Request,
+    check_id: int,
+    session: SessionDep,
+    agree: Annotated[str, Form(pattern="^(yes|no)$")],
+) -> Response:
+    """Record agree/disagree from the result page, then show the page again."""
+    if repository.add_feedback(session, check_id, agree == "yes") is None:
+        return _not_found(request, check_id)
+    return RedirectResponse(f"/checks/{check_id}?thanks=true", status_code=303)
+
+
+@router.get("/history", response_class=HTMLResponse)
+def history(
+    request: Request,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    label: str = "",
+) -> Response:
+    """Past checks, newest first, filterable by verdict."""
+    kwargs: dict[str, Any] = {}
+    if label in ("reliable", "fake"):
+        kwargs = {"label": label, "abstained": False}
+    elif label == "not sure":
+        kwargs = {"abstained": True}
+    else:
+        label = ""
+    result = repository.list_checks(session, page=page, per_page=20, **kwargs)
+    return templates.TemplateResponse(request, "history.html", {"page": result, "label": label})
+
+
+def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(dataset, metric, "value [low, high]") rows from a card's free-form metrics."""
+    rows: list[tuple[str, str, str]] = []
+
+    def fmt(value: Any) -> str | None:
+        if isinstance(value, bool) or value is None:
+            return None
+        if isinstance(value, int | float):
+            return f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
+        if isinstance(value, dict) and isinstance(value.get("value"), int | float):
+            low = value.get("low", value.get("ci_low"))
+            high = value.get("high", value.get("ci_high"))
+            ci = f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
+            return f"{value['value']:.3f}{ci}"
+        return None
+
+    for key, value in metrics.items():
+        shown = fmt(value)
+        if shown is not None:
+            rows.append(("", key, shown))
+        elif isinstance(value, dict):
+            for name, inner in value.items():
+                shown = fmt(inner)
+                if shown is not None:
+                    rows.append((key, name, shown))
+    return rows
+
+
+@router.get("/model", response_class=HTMLResponse)
+def model_page(request: Request, service: ServiceDep) -> Response:
+    """The model card: what the model is, what it learned from, how well it does."""
+    card = service.detector.model.card.to_dict()
+    return templates.TemplateResponse(
+        request, "model.html", {"card": card, "metrics": _metric_rows(card["metrics"])}
+    )

@@ -1,0 +1,141 @@
+"""RFC 9457 problem details for every error, and the request body size limit."""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from veracity.errors import InputError, InputTooLargeError, ModelError, VeracityError
+
+__all__ = ["BodyLimitMiddleware", "install_handlers", "problem", "status_for"]
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, detail: str, type_: str = "about:blank", **extra: Any) -> JSONResponse:
+    """A problem+json response with ``type``, ``title``, ``status`` and ``detail``."""
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def status_for(exc: VeracityError) -> int:
+    """The HTTP status of a veracity error: 413, 422, 503 or 500."""
+    if isinstance(exc, InputTooLargeError):
+        return 413
+    if isinstance(exc, InputError):
+        return 422
+    if isinstance(exc, ModelError):
+        return 503
+    return 500
+
+
+def _type_of(exc: VeracityError) -> str:
+    name = re.sub(r"(?<!^)(?=[A-Z])", "-", type(exc).__name__).lower().removesuffix("-error")
+    return f"urn:veracity:problem:{name}"
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    response = problem(exc.status_code, detail)
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg")), "type": e["type"]}
+        for e in exc.errors()
+    ]
+    where = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
+    return problem(
+        422, f"the request is not valid: {where}", "urn:veracity:problem:validation", errors=errors
+    )
+
+
+async def _veracity_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, VeracityError)
+    return problem(status_for(exc), str(exc), _type_of(exc))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    return problem(500, "an unexpected error happened on the server; it has been logged")
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Make every HTTP, validation, veracity and unexpected error a problem+json response."""
+    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(VeracityError, _veracity_error)
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``limit`` bytes with 413 before any route reads them.
+
+    A declared ``Content-Length`` over the limit is refused at once; a body sent
+    without one is buffered up to the limit and refused as soon as it goes over.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    def _too_large(self) -> JSONResponse:
+        return problem(
+            413,
+            f"the request body is over the limit of {self.limit:,} bytes "
+            "(VERACITY_MAX_REQUEST_BYTES); send fewer or shorter documents",
+            "urn:veracity:problem:request-too-large",
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass small requests through; answer 413 to large ones."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._too_large()(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._too_large()(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

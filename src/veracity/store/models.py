@@ -1,0 +1,97 @@
+"""The tables: ``checks`` (one verdict each) and ``feedback`` (a person's answer to one)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = ["Base", "Check", "Feedback", "UTCDateTime", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert aware datetimes to UTC; refuse naive ones (their zone is unknown)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Attach UTC to timestamps that come back naive."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the veracity tables."""
+
+
+class Check(Base):
+    """One checked document and the verdict veracity gave it."""
+
+    __tablename__ = "checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    label: Mapped[str] = mapped_column(String(16), index=True)
+    probability: Mapped[float] = mapped_column(Float)
+    abstained: Mapped[bool] = mapped_column(Boolean, index=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    model_id: Mapped[str] = mapped_column(String(200))
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    feedback: Mapped[list[Feedback]] = relationship(
+        back_populates="check",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Feedback.id",
+    )
+
+    @property
+    def verdict(self) -> str:
+        """``reliable``, ``fake`` or ``not sure``, as a person reads it."""
+        return "not sure" if self.abstained else self.label
+
+
+class Feedback(Base):
+    """A person's answer to a check: agree or not, and optionally the correct label."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"), index=True)
+    agree: Mapped[bool] = mapped_column(Boolean)
+    correct_label: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    check: Mapped[Check] = relationship(back_populates="feedback")

@@ -1,0 +1,225 @@
+"""Repository functions: the only code that reads and writes checks and feedback.
+
+Every function takes a :class:`sqlalchemy.orm.Session` and commits its own write, so
+callers (the HTTP service, the CLI, tests) need no SQL.
+
+>>> from veracity.store.migrate import make_engine, upgrade
+>>> from veracity.store.repository import add_check, sessions
+>>> upgrade("sqlite:///veracity.db")  # doctest: +SKIP
+>>> with sessions(make_engine("sqlite:///veracity.db"))() as session:  # doctest: +SKIP
+...     check = add_check(session, text, verdict)
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from veracity.errors import InputError
+from veracity.store.models import Check, Feedback
+from veracity.types import FAKE, LABELS, RELIABLE, Verdict
+
+__all__ = [
+    "Page",
+    "add_check",
+    "add_feedback",
+    "check_to_dict",
+    "export_feedback",
+    "get_check",
+    "list_checks",
+    "sessions",
+]
+
+MAX_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of checks, newest first, with the total that matched the filters."""
+
+    items: list[Check]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the filtered checks fill (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """A session factory on ``engine`` whose objects stay usable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def add_check(session: Session, text: str, verdict: Verdict, url: str | None = None) -> Check:
+    """Store ``text`` and its ``verdict`` (and the ``url`` it came from) as a new check."""
+    check = Check(
+        text=text,
+        text_sha256=hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest(),
+        url=url,
+        label=verdict.label,
+        probability=float(verdict.probability),
+        abstained=bool(verdict.abstained),
+        reason=verdict.reason,
+        model_id=verdict.model_id,
+        evidence=[asdict(e) for e in verdict.evidence],
+    )
+    session.add(check)
+    session.commit()
+    return check
+
+
+def get_check(session: Session, check_id: int) -> Check | None:
+    """The check with ``check_id`` and its feedback, or None when there is none."""
+    stmt = (
+        select(Check)
+        .where(Check.id == check_id)
+        .options(selectinload(Check.feedback))
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).first()
+
+
+def _like_escape(q: str) -> str:
+    return q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_checks(
+    session: Session,
+    page: int = 1,
+    per_page: int = 20,
+    label: str | None = None,
+    abstained: bool | None = None,
+    q: str | None = None,
+) -> Page:
+    """Checks newest first, ``per_page`` (1 to 100) per page, filtered.
+
+    Parameters
+    ----------
+    session : Session
+        An open session.
+    page, per_page : int
+        1-based page number and page size.
+    label : str, optional
+        ``reliable`` or ``fake`` (the model's label, abstained or not).
+    abstained : bool, optional
+        Only checks where veracity was (True) or was not (False) sure.
+    q : str, optional
+        Only checks whose text contains ``q`` (case-insensitive).
+    """
+    if page < 1:
+        raise InputError(f"page must be 1 or more, got {page}")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InputError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
+    if label is not None and label not in LABELS:
+        raise InputError(f"label must be one of {list(LABELS)}, got {label!r}")
+    conditions: list[Any] = []
+    if label is not None:
+        conditions.append(Check.label == label)
+    if abstained is not None:
+        conditions.append(Check.abstained == abstained)
+    if q:
+        conditions.append(Check.text.ilike(f"%{_like_escape(q)}%", escape="\\"))
+    total = session.scalar(select(func.count()).select_from(Check).where(*conditions)) or 0
+    stmt = (
+        select(Check)
+        .where(*conditions)
+        .options(selectinload(Check.feedback))
+        .order_by(Check.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return Page(list(session.scalars(stmt)), int(total), page, per_page)
+
+
+def add_feedback(
+    session: Session,
+    check_id: int,
+    agree: bool,
+    correct_label: str | None = None,
+    comment: str = "",
+) -> Feedback | None:
+    """Record feedback on check ``check_id``; None when that check does not exist.
+
+    ``correct_label`` (``reliable`` or ``fake``) says what the document really is.
+    """
+    if correct_label is not None and correct_label not in LABELS:
+        raise InputError(f"correct_label must be one of {list(LABELS)}, got {correct_label!r}")
+    if session.get(Check, check_id) is None:
+        return None
+    feedback = Feedback(
+        check_id=check_id, agree=agree, correct_label=correct_label, comment=comment
+    )
+    session.add(feedback)
+    session.commit()
+    return feedback
+
+
+def _training_label(check: Check, feedback: Feedback) -> str | None:
+    """The label a person's feedback gives the document, if it gives one."""
+    if feedback.correct_label is not None:
+        return feedback.correct_label
+    if check.abstained:
+        return None  # "agree" with "not sure" says nothing about the label
+    if feedback.agree:
+        return check.label
+    return FAKE if check.label == RELIABLE else RELIABLE
+
+
+def export_feedback(session: Session, path: str | Path) -> int:
+    """Write checks with feedback as a training CSV (``id,title,text,label``); rows written.
+
+    The newest usable feedback of each check decides its label: an explicit
+    ``correct_label``, else the check's label when the person agreed and the other
+    label when not. Feedback on "not sure" checks without a correct label is skipped.
+    The CSV loads with ``veracity train --data PATH``.
+    """
+    stmt = select(Check).join(Check.feedback).options(selectinload(Check.feedback)).distinct()
+    rows = 0
+    out = Path(path)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "title", "text", "label"])
+        for check in session.scalars(stmt.order_by(Check.id)):
+            labels = [_training_label(check, f) for f in check.feedback]
+            usable = [x for x in labels if x is not None]
+            if usable:
+                writer.writerow([f"check-{check.id}", "", check.text, usable[-1]])
+                rows += 1
+    return rows
+
+
+def check_to_dict(check: Check) -> dict[str, Any]:
+    """A JSON-ready dict of a check and its feedback."""
+    return {
+        "id": check.id,
+        "created_at": check.created_at.isoformat(),
+        "text": check.text,
+        "text_sha256": check.text_sha256,
+        "url": check.url,
+        "label": check.label,
+        "verdict": check.verdict,
+        "probability": check.probability,
+        "abstained": check.abstained,
+        "reason": check.reason,
+        "model_id": check.model_id,
+        "evidence": check.evidence,
+        "feedback": [
+            {
+                "id": f.id,
+                "agree": f.agree,
+                "correct_label": f.correct_label,
+                "comment": f.comment,
+                "created_at": f.created_at.isoformat(),
+            }
+            for f in check.feedback
+        ],
+    }

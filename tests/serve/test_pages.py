@@ -1,0 +1,118 @@
+"""The web page without JavaScript: form posts, result, highlights, feedback, history, model."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from veracity.serve.pages import highlight
+
+
+def test_highlight_marks_words_case_insensitively_on_word_boundaries() -> None:
+    evidence = [
+        {"term": "said", "weight": -0.7, "toward": "reliable"},
+        {"term": "hoax", "weight": 0.4, "toward": "fake"},
+        {"term": "white house", "weight": -0.2, "toward": "reliable"},
+    ]
+    out = str(highlight("SAID <b>Hoax</b>, saidx unsaid said. The White\n House", evidence))
+    assert out.count("<mark") == 4
+    assert (
+        '<mark class="toward-reliable" title="points toward reliable (weight -0.700)">SAID' in out
+    )
+    assert re.search(r'<mark class="toward-fake" title="[^"]*\+0\.400\)">Hoax</mark>', out)
+    assert "&lt;b&gt;" in out  # the original text is escaped, never trusted
+    assert "saidx" in out and "unsaid" in out and "<mark>saidx" not in out
+    assert ">White\n House</mark>" in out
+
+
+def test_highlight_without_evidence_only_escapes() -> None:
+    assert str(highlight("a <script>", [])) == "a &lt;script&gt;"
+
+
+def test_index_has_an_accessible_form(client: TestClient) -> None:
+    html = client.get("/").text
+    assert '<html lang="en">' in html
+    assert '<label for="text">' in html and 'id="text" name="text"' in html
+    assert '<form method="post" action="/check"' in html
+    assert "<h1>" in html
+
+
+def test_form_post_without_js_shows_the_verdict_with_highlights(
+    client: TestClient, article: str
+) -> None:
+    r = client.post("/check", data={"text": article}, follow_redirects=False)
+    assert r.status_code == 303
+    location = r.headers["location"]
+    assert re.fullmatch(r"/checks/\d+", location)
+    html = client.get(location).text
+    assert 'data-testid="verdict">reliable<' in html
+    assert "<meter" in html and "Probability that this text is fake" in html
+    article_html = html.split('<div class="article">')[1]
+    assert re.search(r'<mark class="toward-(fake|reliable)" title="points toward', article_html)
+    assert 'name="agree" value="yes"' in html and 'name="agree" value="no"' in html
+
+
+def test_not_sure_is_explained(client: TestClient) -> None:
+    html = client.post("/check", data={"text": "The moon is made of cheese."}).text
+    assert "not sure" in html
+    assert "Why “not sure”?" in html and "too short" in html
+
+
+def test_empty_and_too_large_texts_re_render_the_form(client: TestClient) -> None:
+    r = client.post("/check", data={"text": "   "})
+    assert r.status_code == 422
+    assert 'role="alert"' in r.text and "Paste the text" in r.text
+    r = client.post("/check", data={"text": "a" * 1_000_001})
+    assert r.status_code == 413 and "1,000,000 bytes" in r.text
+    assert client.get("/v1/checks").json()["total"] == 0
+
+
+def test_feedback_buttons_record_and_show_in_history(client: TestClient, article: str) -> None:
+    location = client.post("/check", data={"text": article}, follow_redirects=False).headers[
+        "location"
+    ]
+    check_id = int(location.rsplit("/", 1)[1])
+    r = client.post(f"{location}/feedback", data={"agree": "yes"}, follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "your feedback was saved" in page and "1 agree" in page
+    assert client.get(f"/v1/checks/{check_id}").json()["feedback"][0]["agree"] is True
+    history = client.get("/history").text
+    assert f'href="/checks/{check_id}"' in history and ">agree<" in history
+    assert client.post(f"{location}/feedback", data={"agree": "maybe"}).status_code == 422
+    assert client.post("/checks/999/feedback", data={"agree": "yes"}).status_code == 404
+
+
+def test_history_filters_by_verdict(client: TestClient, article: str) -> None:
+    client.post("/check", data={"text": article})
+    client.post("/check", data={"text": "Too short to judge."})
+    everything = client.get("/history").text
+    assert "2 checks." in everything
+    reliable = client.get("/history", params={"label": "reliable"}).text
+    assert "1 check." in reliable and "Too short" not in reliable
+    unsure = client.get("/history", params={"label": "not sure"}).text
+    assert "1 check." in unsure and "Too short to judge" in unsure
+    assert "2 checks." in client.get("/history", params={"label": "bogus"}).text
+
+
+def test_empty_history(client: TestClient) -> None:
+    assert "No checks yet" in client.get("/history").text
+
+
+def test_model_page_shows_card_metrics(client: TestClient) -> None:
+    html = client.get("/model").text
+    assert "<h1>The model</h1>" in html
+    assert "roc_auc" in html or "accuracy" in html
+    assert re.search(r"\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]", html)
+
+
+def test_unknown_check_page_is_404_html(client: TestClient) -> None:
+    r = client.get("/checks/999")
+    assert r.status_code == 404 and "There is no check number 999" in r.text
+    assert r.headers["content-type"].startswith("text/html")
+
+
+def test_static_files(client: TestClient) -> None:
+    assert client.get("/static/style.css").status_code == 200
+    assert "addEventListener" in client.get("/static/app.js").text

@@ -1,0 +1,192 @@
+"""The store on a temporary SQLite file: migrations, pragmas, round trips, paging, export."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from veracity.errors import InputError
+from veracity.store.migrate import HEAD, current_revision, make_engine, upgrade
+from veracity.store.models import Check, Feedback
+from veracity.store.repository import (
+    add_check,
+    add_feedback,
+    check_to_dict,
+    export_feedback,
+    get_check,
+    list_checks,
+    sessions,
+)
+from veracity.types import Evidence, Verdict
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(db)
+    return db
+
+
+@pytest.fixture
+def engine(url: str) -> Iterator[Engine]:
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with sessions(engine)() as s:
+        yield s
+
+
+def verdict(label: str = "reliable", p: float = 0.1, abstained: bool = False) -> Verdict:
+    return Verdict(
+        label=label,  # type: ignore[arg-type]
+        probability=p,
+        abstained=abstained,
+        evidence=[Evidence("said", -0.7, "reliable"), Evidence("hoax", 0.4, "fake")],
+        reason="the model is not sure" if abstained else None,
+        model_id="test-model",
+    )
+
+
+def test_migrations_create_the_tables(engine: Engine, url: str) -> None:
+    inspector = inspect(engine)
+    assert {"checks", "feedback", "alembic_version"} <= set(inspector.get_table_names())
+    columns = {c["name"] for c in inspector.get_columns("checks")}
+    assert columns == {
+        "id", "created_at", "text", "text_sha256", "url", "label", "probability",
+        "abstained", "reason", "model_id", "evidence",
+    }  # fmt: skip
+    fks = inspector.get_foreign_keys("feedback")
+    assert fks[0]["referred_table"] == "checks"
+    assert fks[0]["options"].get("ondelete") == "CASCADE"
+    assert current_revision(engine) == HEAD
+    upgrade(url)  # idempotent
+    assert current_revision(engine) == HEAD
+
+
+def test_fresh_database_has_no_tables_until_upgrade(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert inspect(engine).get_table_names() == []
+    assert current_revision(engine) is None
+    engine.dispose()
+
+
+def test_wal_and_foreign_keys_are_on(engine: Engine) -> None:
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_foreign_key_is_enforced(session: Session) -> None:
+    session.add(Feedback(check_id=999, agree=True, comment=""))
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+
+
+def test_deleting_a_check_cascades_to_feedback(session: Session, engine: Engine) -> None:
+    check = add_check(session, "some text", verdict())
+    add_feedback(session, check.id, agree=True)
+    with engine.begin() as conn:  # plain SQL: the database, not the ORM, cascades
+        conn.execute(text("DELETE FROM checks WHERE id = :id"), {"id": check.id})
+        assert conn.execute(text("SELECT count(*) FROM feedback")).scalar() == 0
+
+
+def test_check_round_trip(session: Session, engine: Engine) -> None:
+    check = add_check(session, "Héllo wörld", verdict("fake", 0.9), url="https://example.org/a")
+    with sessions(engine)() as other:
+        got = get_check(other, check.id)
+        assert got is not None
+        assert got.text == "Héllo wörld"
+        assert len(got.text_sha256) == 64
+        assert got.url == "https://example.org/a"
+        assert (got.label, got.probability, got.abstained) == ("fake", 0.9, False)
+        assert got.model_id == "test-model"
+        assert got.evidence[0] == {"term": "said", "weight": -0.7, "toward": "reliable"}
+        assert got.created_at.tzinfo is not None
+        assert got.created_at.utcoffset() == UTC.utcoffset(None)
+        data = check_to_dict(got)
+        assert data["verdict"] == "fake" and data["feedback"] == []
+    assert get_check(session, 12345) is None
+
+
+def test_feedback_round_trip(session: Session) -> None:
+    check = add_check(session, "text", verdict())
+    fb = add_feedback(session, check.id, agree=False, correct_label="fake", comment="satire")
+    assert fb is not None and fb.id
+    got = get_check(session, check.id)
+    assert got is not None
+    assert [(f.agree, f.correct_label, f.comment) for f in got.feedback] == [
+        (False, "fake", "satire")
+    ]
+    assert add_feedback(session, 999, agree=True) is None
+    with pytest.raises(InputError, match="correct_label"):
+        add_feedback(session, check.id, agree=False, correct_label="satire")
+
+
+def test_paging_and_filters(session: Session) -> None:
+    for i in range(25):
+        label = "fake" if i % 2 else "reliable"
+        add_check(session, f"document number {i} about Budget", verdict(label, 0.5, i % 5 == 0))
+    page1 = list_checks(session, page=1, per_page=10)
+    assert page1.total == 25 and page1.pages == 3 and len(page1.items) == 10
+    assert page1.items[0].text == "document number 24 about Budget"  # newest first
+    page3 = list_checks(session, page=3, per_page=10)
+    assert len(page3.items) == 5
+    assert {c.id for c in page1.items}.isdisjoint(c.id for c in page3.items)
+    fake = list_checks(session, label="fake", per_page=100)
+    assert fake.total == 12 and all(c.label == "fake" for c in fake.items)
+    unsure = list_checks(session, abstained=True, per_page=100)
+    assert unsure.total == 5 and all(c.abstained for c in unsure.items)
+    sure_fake = list_checks(session, label="fake", abstained=False, per_page=100)
+    assert sure_fake.total == 10
+    assert list_checks(session, q="number 7 ABOUT").total == 1
+    assert list_checks(session, q="100%").total == 0  # % is literal, not a wildcard
+    assert list_checks(session, page=9).items == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"page": 0}, "page"), ({"per_page": 101}, "per_page"), ({"label": "x"}, "label")],
+)
+def test_list_checks_rejects_bad_arguments(
+    session: Session, kwargs: dict[str, object], match: str
+) -> None:
+    with pytest.raises(InputError, match=match):
+        list_checks(session, **kwargs)  # type: ignore[arg-type]
+
+
+def test_export_feedback_writes_a_training_csv(session: Session, tmp_path: Path) -> None:
+    a = add_check(session, "agreed reliable", verdict("reliable"))
+    b = add_check(session, "disagreed fake", verdict("fake", 0.9))
+    c = add_check(session, "corrected", verdict("fake", 0.9))
+    d = add_check(session, "unsure, agreed", verdict("reliable", 0.5, abstained=True))
+    add_check(session, "no feedback", verdict())
+    add_feedback(session, a.id, agree=True)
+    add_feedback(session, b.id, agree=False)
+    add_feedback(session, c.id, agree=False, correct_label="reliable")
+    add_feedback(session, d.id, agree=True)
+    out = tmp_path / "feedback.csv"
+    assert export_feedback(session, out) == 3
+    with out.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["id", "title", "text", "label"]
+    assert [(r["text"], r["label"]) for r in rows] == [
+        ("agreed reliable", "reliable"),
+        ("disagreed fake", "reliable"),
+        ("corrected", "reliable"),
+    ]
+
+
+def test_models_are_importable_without_side_effects() -> None:
+    assert Check.__tablename__ == "checks"
