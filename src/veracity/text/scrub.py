@@ -87,7 +87,7 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
     ),
     _p(
         "trailing_boilerplate",
-        r"(?:\bread\s+more\b\s*:?|\bshare\s+this\b|\bh/t\b|\bhat\s+tip\b)[^\n]{0,200}\s*\Z",
+        r"(?<!(?-i:[a-z]))(?:read\s+more\b\s*:?|share\s+this\b|h/t\b|hat\s+tip\b)[^\n]{0,200}\s*\Z",
         "Trailing 'Read more: Daily Caller', 'Share this …', 'h/t …' at the very end.",
         _I,
     ),
