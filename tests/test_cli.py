@@ -223,3 +223,34 @@ def test_unlabelled_01_without_positive_is_explained(tmp_path: Path) -> None:
     pd.DataFrame({"text": ["a b c"] * 4, "label": [0, 1, 0, 1]}).to_csv(path, index=False)
     code, _, err = run("evaluate", "--data", str(path))
     assert_clean_error(code, err, "--positive")
+
+
+def test_train_with_a_grouped_split_keeps_groups_apart(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(1)
+    rows = []
+    for i in range(80):
+        words, label = (FAKE_WORDS, "FAKE") if i % 2 else (REAL_WORDS, "REAL")
+        body = " ".join(rng.choice(words + COMMON) for _ in range(40))
+        rows.append({"text": body, "label": label, "site": f"site{i % 10}"})
+    data = tmp_path / "sites.csv"
+    pd.DataFrame(rows).to_csv(data, index=False)
+    out_dir = tmp_path / "model"
+    code, out, err = run(
+        "train",
+        "--data",
+        str(data),
+        "--out",
+        str(out_dir),
+        "--split",
+        "group",
+        "--group-col",
+        "site",
+        "--json",
+    )
+    assert code == 0, err
+    split = json.loads(out)["card"]["rows"]
+    assert split["train"] + split["held-out"] == 80
+    code, _, err = run("train", "--data", str(data), "--out", str(out_dir), "--split", "nope")
+    assert_clean_error(code, err, "--split must be")

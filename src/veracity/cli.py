@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -217,6 +217,12 @@ def train(
         typer.Option("--test-data", help="Test on these datasets instead of a random split."),
     ] = None,
     test_size: Annotated[float, typer.Option(min=0.0, max=0.9, help="Held-out share.")] = 0.2,
+    split: Annotated[
+        str, typer.Option(help="Held-out split: random (stratified), group or temporal.")
+    ] = "random",
+    group_col: Annotated[
+        str | None, typer.Option(help="With --split group: column whose values stay together.")
+    ] = None,
     target: Annotated[str, typer.Option(help="Label column: label, or label6 (LIAR).")] = "label",
     no_scrub: Annotated[
         bool, typer.Option("--no-scrub", help="Train on raw text (to measure shortcuts).")
@@ -228,6 +234,13 @@ def train(
         bool, typer.Option("--balance", help="Give every training dataset the same total weight.")
     ] = False,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    with_feedback: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--with-feedback",
+            help="Also train on a `veracity feedback export` CSV (dataset 'feedback'); repeatable.",
+        ),
+    ] = None,
     text_col: TextCol = None,
     title_col: TitleCol = None,
     label_col: LabelCol = None,
@@ -237,6 +250,7 @@ def train(
 ) -> None:
     """Train a model on datasets (deduplicated, leakage-free split) and save it with its card."""
     from veracity.models.artifact import load_card, save_model
+    from veracity.training import feedback_dataset
     from veracity.training import train as train_model
 
     cols = _columns(text_col, title_col, label_col, id_col, positive)
@@ -250,6 +264,8 @@ def train(
             stage, advance = _staged(progress)
             stage("loading datasets")
             train_sets = _load_all(data, cols, settings)
+            if with_feedback:
+                train_sets.append(feedback_dataset(with_feedback, settings=settings))
             tests = _load_all(test_data or [], cols, settings)
             result = train_model(
                 train_sets,
@@ -258,6 +274,8 @@ def train(
                 target=target,
                 balance=balance,
                 test_size=test_size,
+                strategy=_split_strategy(split),
+                group_col=group_col,
                 test_data=tests,
                 seed=seed,
                 stage=stage,
@@ -278,6 +296,16 @@ def train(
     )
     for name, report in result.test_metrics.items():
         _print_metrics(name, report)
+
+
+def _split_strategy(name: str) -> Literal["random", "group", "temporal"]:
+    if name == "random":
+        return "random"
+    if name == "group":
+        return "group"
+    if name == "temporal":
+        return "temporal"
+    raise InputError(f"--split must be random, group or temporal, not {name!r}")
 
 
 def _print_metrics(name: str, report: Any) -> None:
@@ -753,11 +781,8 @@ def db_upgrade() -> None:
     out.print(f"database {shown} is at schema revision {HEAD}", highlight=False)
 
 
-@db_app.command("export-feedback")
-def db_export_feedback(
-    path: Annotated[Path, typer.Argument(help="CSV file to write (id,title,text,label).")],
-) -> None:
-    """Write checks that have feedback as a training CSV for `veracity train --data PATH`."""
+def _export_feedback(path: Path) -> None:
+    """Write the feedback training CSV from VERACITY_DATABASE_URL and say how many rows."""
     from veracity.store.migrate import current_revision, make_engine
     from veracity.store.repository import export_feedback, sessions
 
@@ -775,6 +800,106 @@ def db_export_feedback(
         finally:
             engine.dispose()
     out.print(f"wrote {rows:,} rows to {path}", highlight=False, soft_wrap=True)
+
+
+ExportPath = Annotated[Path, typer.Argument(help="CSV file to write (id,title,text,label).")]
+
+
+@db_app.command("export-feedback")
+def db_export_feedback(path: ExportPath) -> None:
+    """Write checks that have feedback as a training CSV (alias of `veracity feedback export`)."""
+    _export_feedback(path)
+
+
+feedback_app = typer.Typer(
+    help="Turn people's feedback on checks into training data.", no_args_is_help=True
+)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(path: ExportPath) -> None:
+    """Write checks that have feedback as a training CSV for `veracity train --with-feedback`.
+
+    The label of each row is the corrected label, or the verdict's label when the person
+    agreed (the other label when they disagreed).
+    """
+    _export_feedback(path)
+
+
+keys_app = typer.Typer(
+    help="Manage the API keys of the HTTP service (used when VERACITY_REQUIRE_API_KEY=true).",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+
+@contextmanager
+def _keys_session() -> Iterator[Any]:
+    """A session on VERACITY_DATABASE_URL, whose schema must be current."""
+    from veracity.store.migrate import HEAD, current_revision, make_engine
+    from veracity.store.repository import sessions
+
+    settings = Settings()
+    shown = _shown_url(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        if current_revision(engine) != HEAD:
+            raise InputError(
+                f"database {shown} is not at the newest schema: run `veracity db upgrade`"
+            )
+        with sessions(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[
+        str, typer.Argument(help="Who or what the key is for (unique among active keys).")
+    ],
+) -> None:
+    """Make a new API key and print it once: only its hash is stored, it cannot be shown again."""
+    from veracity.store.repository import create_api_key
+
+    with _errors(), _keys_session() as session:
+        row, key = create_api_key(session, name)
+    err.print(f"created key {row.name!r} ({row.prefix}…); store it now, it is not shown again:")
+    out.print(key, highlight=False, soft_wrap=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the API keys: name, prefix, when made and revoked (never the keys themselves)."""
+    from veracity.store.repository import list_api_keys
+
+    with _errors(), _keys_session() as session:
+        rows = list_api_keys(session)
+    if not rows:
+        out.print("no API keys; make one with `veracity keys create NAME`")
+        return
+    table = Table("name", "prefix", "created", "status")
+    for row in rows:
+        status = "active" if row.revoked_at is None else f"revoked {row.revoked_at:%Y-%m-%d %H:%M}"
+        table.add_row(row.name, f"{row.prefix}…", f"{row.created_at:%Y-%m-%d %H:%M}", status)
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name_or_prefix: Annotated[str, typer.Argument(help="The key's name, or its prefix (vk_…).")],
+) -> None:
+    """Revoke an API key: requests with it get 401 from now on."""
+    from veracity.store.repository import revoke_api_key
+
+    with _errors(), _keys_session() as session:
+        row = revoke_api_key(session, name_or_prefix)
+        if row is None:
+            raise InputError(
+                f"no active key has the name or prefix {name_or_prefix!r}; see `veracity keys list`"
+            )
+    out.print(f"revoked key {row.name!r} ({row.prefix}…)", highlight=False)
 
 
 @app.command()

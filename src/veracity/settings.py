@@ -85,6 +85,23 @@ class Settings(BaseSettings):
         gt=0,
         description="Most documents accepted by one POST /v1/check/batch request.",
     )
+    require_api_key: bool = Field(
+        default=False,
+        description="Require an API key (made with `veracity keys create`) on every /v1 route; "
+        "/healthz, /readyz and the HTML pages stay open.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Requests each API key may make per minute when keys are required "
+        "(0: unlimited); over it gets 429 with Retry-After.",
+    )
+    request_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a request may take before the service answers 503; "
+        "model work already running finishes in its thread.",
+    )
 
     @model_validator(mode="after")
     def _band_is_ordered(self) -> Settings:

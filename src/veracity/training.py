@@ -17,19 +17,26 @@ import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from veracity.data import Dataset, deduplicate, split_dataset
-from veracity.errors import InputError
+from veracity.errors import DataFormatError, InputError
 from veracity.evaluate.crossdata import drop_leaks as _drop_leaks
 from veracity.evaluate.metrics import MetricReport
 from veracity.evaluate.run import score
 from veracity.models import make_model
 from veracity.models.artifact import ModelCard
 
-__all__ = ["TrainResult", "combine", "dataset_weights", "train"]
+if TYPE_CHECKING:
+    from veracity.settings import Settings
+
+__all__ = ["FEEDBACK", "TrainResult", "combine", "dataset_weights", "feedback_dataset", "train"]
+
+#: Name of the dataset made of exported feedback (``veracity train --with-feedback``).
+FEEDBACK = "feedback"
 
 Stage = Callable[[str], None]
 
@@ -65,6 +72,57 @@ def combine(datasets: Sequence[Dataset], target: str = "label") -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def feedback_dataset(paths: Sequence[str | Path], *, settings: Settings) -> Dataset:
+    """Exported feedback files as one labelled dataset named :data:`FEEDBACK`.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        CSV files written by ``veracity feedback export`` (``id,title,text,label``),
+        read with the generic loader.
+    settings : Settings
+        For the file size limit.
+
+    Returns
+    -------
+    Dataset
+        The rows of all files; when an ``id`` (``check-N``) occurs in several files, the
+        row of the last file wins (a newer export of the same check).
+
+    Raises
+    ------
+    InputError
+        No path given.
+    DataFormatError
+        A file without ``id``, ``text`` or ``label`` columns, or with unknown labels.
+    """
+    from veracity.data.generic import load_file
+
+    if not paths:
+        raise InputError("no feedback file given: pass --with-feedback PATH")
+    parts: list[Dataset] = []
+    for path in paths:
+        try:
+            parts.append(
+                load_file(
+                    Path(path), text_col="text", label_col="label", id_col="id", settings=settings
+                )
+            )
+        except DataFormatError as exc:
+            raise DataFormatError(
+                f"{exc} A feedback file has the columns id,title,text,label: write it with "
+                "`veracity feedback export PATH`."
+            ) from None
+    frame = pd.concat([p.frame for p in parts], ignore_index=True)
+    frame = frame.drop_duplicates("id", keep="last").reset_index(drop=True)
+    frame.attrs = {
+        "labelled": True,
+        "rows_read": sum(p.rows_read for p in parts),
+        "dropped_empty": sum(p.dropped_empty for p in parts),
+    }
+    return Dataset(FEEDBACK, frame, [s for p in parts for s in p.sources], "article")
+
+
 def dataset_weights(origin: pd.Series) -> list[float]:
     """Row weights giving each dataset the same total weight; they average 1.0."""
     counts = origin.value_counts()
@@ -86,6 +144,8 @@ def train(
     params: dict[str, Any] | None = None,
     target: str = "label",
     test_size: float = 0.2,
+    strategy: Literal["random", "group", "temporal"] = "random",
+    group_col: str | None = None,
     test_data: Sequence[Dataset] = (),
     near_threshold: float = 0.8,
     balance: bool = False,
@@ -105,6 +165,10 @@ def train(
         Column to learn: ``label`` (fake/reliable) or e.g. ``label6`` for LIAR's six ratings.
     test_size
         Share of deduplicated rows held out when ``test_data`` is empty (0 trains on all).
+    strategy, group_col
+        How the held-out rows are chosen: ``random`` (stratified), ``group`` (whole values of
+        ``group_col`` — source, speaker, subject — stay on one side) or ``temporal`` (test on
+        the latest dated rows). Duplicate clusters never span the two sides in any of them.
     test_data
         Datasets to test on instead of a random split; rows that also occur in the
         training data (same prepared text) are dropped from them first.
@@ -130,7 +194,14 @@ def train(
         report["split"] = {"exact_dropped": dedup.exact_dropped, "near_dropped": dedup.near_dropped}
         tests = {ds.name: combine([ds], target) for ds in test_data}
     else:
-        split = split_dataset(frame, test_size=test_size, seed=seed, near_threshold=near_threshold)
+        split = split_dataset(
+            frame,
+            test_size=test_size,
+            strategy=strategy,
+            group_col=group_col,
+            seed=seed,
+            near_threshold=near_threshold,
+        )
         train_frame, dropped = split.train, split.duplicates_dropped
         report["split"] = split.report
         tests = {"held-out": split.test}

@@ -115,3 +115,20 @@ def test_paste_check_agree_history(server: str, tmp_path: Path) -> None:
             expect(page.get_by_text("No checks match this filter.")).to_be_visible()
         finally:
             browser.close()
+
+
+def test_url_box_refuses_a_loopback_address(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{server}/")
+            page.get_by_label("Article URL").fill(f"{server}/history")
+            page.get_by_role("button", name="Check").click()
+            alert = page.get_by_role("alert")
+            expect(alert).to_contain_text("not a public internet address")
+            expect(page.get_by_label("Article URL")).to_have_value(f"{server}/history")
+        finally:
+            browser.close()

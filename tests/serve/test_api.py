@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from veracity.detector import Detector
 from veracity.serve.app import create_app
+from veracity.serve.fetch import FetchedPage
 from veracity.settings import Settings
 
 PROBLEM = "application/problem+json"
@@ -218,3 +219,25 @@ def test_unexpected_errors_are_500_problems(settings: Settings, detector: Detect
     with TestClient(app, raise_server_exceptions=False) as client:
         body = assert_problem(client.post("/v1/check", json={"text": "some text"}), 500)
         assert "boom" not in body["detail"]
+
+
+def test_url_check_carries_the_site_reputation_apart_from_the_verdict(
+    client: TestClient, article: str
+) -> None:
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.fetch = lambda url: FetchedPage(url, url, article)
+    by_url = client.post("/v1/check", json={"url": "https://www.abcnews.com.co/story"}).json()
+    assert by_url["source_reputation"] == {
+        "domain": "abcnews.com.co",
+        "tags": ["fake"],
+        "note": "",
+        "source": "OpenSources 2017 (LGPL-3.0)",
+    }
+    by_text = client.post("/v1/check", json={"text": article}).json()
+    assert by_text["source_reputation"] is None
+    verdict_fields = ("verdict", "label", "probability", "abstained", "reason", "evidence")
+    assert {k: by_url[k] for k in verdict_fields} == {k: by_text[k] for k in verdict_fields}
+    stored = client.get(f"/v1/checks/{by_url['id']}").json()
+    assert stored["source_reputation"] == by_url["source_reputation"]
+    unlisted = client.post("/v1/check", json={"url": "https://news.example/story"}).json()
+    assert unlisted["source_reputation"] is None and unlisted["url"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from fastapi.testclient import TestClient
 
+from veracity.serve.fetch import fetch_text
 from veracity.serve.pages import highlight
 
 
@@ -116,3 +118,87 @@ def test_unknown_check_page_is_404_html(client: TestClient) -> None:
 def test_static_files(client: TestClient) -> None:
     assert client.get("/static/style.css").status_code == 200
     assert "addEventListener" in client.get("/static/app.js").text
+
+
+PUBLIC = "93.184.216.34"
+ARTICLE_HTML = (
+    "<html><head><title>Budget</title></head><body><nav>Home | World</nav><article>"
+    "<h1>Economy grows</h1>"
+    + "<p>The Senate committee said on Friday that the budget report from the agency "
+    "showed the economy grew two percent, officials said, adding that the minister would "
+    "present the figures to lawmakers next week in the capital.</p>"
+    * 4
+    + "</article><footer>Copyright</footer></body></html>"
+)
+
+
+def _fetch_through_mock(client: TestClient) -> list[str]:
+    """Make the app fetch with the real guarded fetcher over a mock network (no sockets)."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, text=ARTICLE_HTML, headers={"content-type": "text/html"})
+
+    mock = httpx.MockTransport(handler)
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.fetch = lambda url: fetch_text(url, resolver=lambda h, p: [PUBLIC], transport=mock)
+    return seen
+
+
+def test_index_has_a_labelled_url_field(client: TestClient) -> None:
+    html = client.get("/").text
+    assert '<label for="url">Article URL</label>' in html
+    assert re.search(r'<input type="url" id="url" name="url"[^>]*aria-describedby="url-hint"', html)
+    assert "<textarea" in html and "required" not in html.split("<textarea")[1].split(">")[0]
+
+
+def test_url_form_fetches_checks_and_shows_the_site_reputation(client: TestClient) -> None:
+    seen = _fetch_through_mock(client)
+    r = client.post(
+        "/check",
+        data={"text": "", "url": " https://www.abcnews.com.co/story "},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert seen == ["https://www.abcnews.com.co/story"]
+    html = client.get(r.headers["location"]).text
+    assert 'data-testid="verdict">' in html and "Senate committee" in html
+    box = html.split('data-testid="source-reputation"')[1].split("</section>")[0]
+    assert "About the website (not this article)" in box
+    assert "abcnews.com.co" in box and "fake" in box
+    assert "does not\n    use it" in box and "OpenSources 2017 (LGPL-3.0)" in box
+
+
+def test_unlisted_site_says_so_and_text_checks_have_no_site_box(
+    client: TestClient, article: str
+) -> None:
+    _fetch_through_mock(client)
+    location = client.post(
+        "/check", data={"url": "https://news.example/story"}, follow_redirects=False
+    ).headers["location"]
+    assert "not on the OpenSources list" in client.get(location).text
+    location = client.post("/check", data={"text": article}, follow_redirects=False).headers[
+        "location"
+    ]
+    assert 'data-testid="source-reputation"' not in client.get(location).text
+
+
+def test_refused_url_shows_the_reason_on_the_form(client: TestClient) -> None:
+    r = client.post("/check", data={"url": "http://127.0.0.1:8000/admin"})
+    assert r.status_code == 422
+    assert 'role="alert"' in r.text and "not a public internet address" in r.text
+    assert 'value="http://127.0.0.1:8000/admin"' in r.text
+    r = client.post("/check", data={"url": "ftp://example.com/a"})
+    assert r.status_code == 422 and "only http and https" in r.text
+    r = client.post("/check", data={"url": "https://news.example/", "text": "some text"})
+    assert r.status_code == 422 and "not both" in r.text
+    assert client.get("/v1/checks").json()["total"] == 0
+
+
+def test_fetch_failure_shows_the_reason_on_the_form(client: TestClient) -> None:
+    mock = httpx.MockTransport(lambda request: httpx.Response(404))
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.fetch = lambda url: fetch_text(url, resolver=lambda h, p: [PUBLIC], transport=mock)
+    r = client.post("/check", data={"url": "https://news.example/gone"})
+    assert r.status_code == 422 and "answered HTTP 404" in r.text

@@ -27,7 +27,7 @@ def test_db_upgrade_creates_the_schema_and_is_repeatable(url: str) -> None:
     for _ in range(2):
         result = runner.invoke(app, ["db", "upgrade"])
         assert result.exit_code == 0, result.output
-        assert "schema revision 0001" in result.output
+        assert "schema revision 0002" in result.output
     engine = make_engine(url)
     assert {"checks", "feedback"} <= set(inspect(engine).get_table_names())
     engine.dispose()

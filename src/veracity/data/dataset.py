@@ -52,6 +52,15 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "context",
     "split",
     "source_dataset",
+    # where an article came from: kept so splits can group by it and the audit can see it
+    "source",
+    "site",
+    "domain",
+    "source_domain",
+    "publisher",
+    "author",
+    "url",
+    "news_url",
     *CREDIT_COLUMNS,
 )
 

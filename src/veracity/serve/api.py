@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from veracity.errors import InputTooLargeError
 from veracity.serve.problems import PROBLEM_JSON
+from veracity.serve.reputation import lookup
 from veracity.serve.state import Service, get_service, get_session
 from veracity.store import repository
 from veracity.store.models import Check
@@ -87,6 +88,15 @@ class FeedbackOut(BaseModel):
     created_at: datetime
 
 
+class ReputationOut(BaseModel):
+    """What the OpenSources list (2017) says about the site a URL check came from."""
+
+    domain: str = Field(description="The list entry that matched the site's domain.")
+    tags: list[str] = Field(description="fake, bias, conspiracy, satire, reliable…")
+    note: str
+    source: str = Field(description="Where the tags come from, with its license.")
+
+
 class CheckOut(BaseModel):
     """A stored check: the verdict fields plus its id and time."""
 
@@ -101,6 +111,14 @@ class CheckOut(BaseModel):
     input_form: Literal["raw", "normalized"] | None = None
     model_id: str
     url: str | None = None
+    source_reputation: ReputationOut | None = Field(
+        default=None,
+        description=(
+            "For URL checks: what the OpenSources list (2017) says about the site, or null "
+            "when the site is not listed. About the site, not the article; the verdict "
+            "never uses it."
+        ),
+    )
     feedback: list[FeedbackOut] = []
 
 
@@ -135,6 +153,8 @@ def _out(check: Check, verdict: Verdict | None = None) -> CheckOut:
     data.pop("text_sha256")
     if verdict is not None:
         data["input_form"] = verdict.input_form
+    reputation = lookup(check.url) if check.url else None
+    data["source_reputation"] = reputation.to_dict() if reputation is not None else None
     return CheckOut.model_validate(data)
 
 
@@ -171,7 +191,9 @@ def post_check(body: CheckRequest, service: ServiceDep, session: SessionDep) -> 
     """Check one document (its text, or the article at a public URL) and store the verdict.
 
     A URL is fetched under an SSRF guard: http(s) only, public addresses only (checked
-    again on each of at most 5 redirects), 10 s, 5 MB.
+    again on each of at most 5 redirects), 10 s, 5 MB. The answer then also carries
+    ``source_reputation``: what the OpenSources list says about the site (a separate
+    signal; the verdict is computed from the text alone).
     """
     if body.url is not None:
         page = service.fetch(body.url)

@@ -5,7 +5,9 @@
 >>> app = create_app(Settings(database_url="sqlite:///checks.db"))  # doctest: +SKIP
 
 The database is migrated to the newest schema when the app starts; the model loads
-on first use (or is the ``detector`` given). Errors are RFC 9457 problem JSON.
+on first use (or is the ``detector`` given). Errors are RFC 9457 problem JSON. With
+``require_api_key`` the ``/v1`` routes need an API key (see :mod:`veracity.serve.auth`);
+every request is answered within ``request_timeout_seconds``.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from veracity import __version__
 from veracity.serve import api, pages
-from veracity.serve.problems import BodyLimitMiddleware, install_handlers
+from veracity.serve.auth import RateLimiter, require_api_key
+from veracity.serve.problems import BodyLimitMiddleware, TimeoutMiddleware, install_handlers
 from veracity.serve.state import Service
 from veracity.settings import Settings
 
@@ -36,7 +39,8 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
     Parameters
     ----------
     settings : Settings, optional
-        Database URL, size limits and model location; ``Settings()`` when omitted.
+        Database URL, size and time limits, API keys and model location;
+        ``Settings()`` when omitted.
     detector : Detector, optional
         The detector to check with; loaded from ``settings`` on first use when omitted.
 
@@ -65,9 +69,13 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
-    app.include_router(api.router)
+    # added last, so outermost: the deadline covers reading the body too
+    app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout_seconds)
+    guard = [Depends(require_api_key)] if settings.require_api_key else []
+    app.include_router(api.router, dependencies=guard)
     app.include_router(api.system_router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")

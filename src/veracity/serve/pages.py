@@ -1,4 +1,4 @@
-"""The web page: paste text, read the verdict with highlighted evidence, give feedback.
+"""The web page: paste text or give a URL, read the verdict with evidence, give feedback.
 
 Every form is a plain HTML POST answered with a redirect (post/redirect/get), so the
 page works without JavaScript; ``static/app.js`` only adds small comforts.
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from veracity.errors import InputError
 from veracity.serve.api import check_and_store
 from veracity.serve.problems import status_for
+from veracity.serve.reputation import SOURCE, lookup
 from veracity.serve.state import Service, get_service, get_session
 from veracity.store import repository
 
@@ -74,14 +75,22 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def _form(
+    service: Service, text: str = "", url: str = "", error: str | None = None
+) -> dict[str, Any]:
+    """The index page's context: the limit, what was typed (unless huge) and any error."""
+    return {
+        "limit": service.settings.serve_max_document_bytes,
+        "text": text if len(text) < 200_000 else "",
+        "url": url if len(url) <= 2048 else "",
+        "error": error,
+    }
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, service: ServiceDep) -> Response:
-    """The form to paste an article into."""
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {"limit": service.settings.serve_max_document_bytes, "text": "", "error": None},
-    )
+    """The form to paste an article into, or to give its URL."""
+    return templates.TemplateResponse(request, "index.html", _form(service))
 
 
 @router.post("/check", response_class=HTMLResponse)
@@ -90,21 +99,31 @@ def check_form(
     service: ServiceDep,
     session: SessionDep,
     text: Annotated[str, Form()] = "",
+    url: Annotated[str, Form()] = "",
 ) -> Response:
-    """Check the pasted text, store it and redirect to its result page."""
+    """Check the pasted text, or the article at ``url``; store it and redirect to its result.
+
+    A URL is fetched under the same SSRF guard as ``POST /v1/check``; a refused or failed
+    fetch shows the form again with the reason (422, or 413 when the page is too large).
+    """
+    url = url.strip()
     try:
-        if not text.strip():
-            raise InputError("Paste the text of an article to check.")
-        ((check, _),) = check_and_store(service, session, [text])
+        if text.strip() and url:
+            raise InputError("Give either the text of an article or its URL, not both.")
+        if url:
+            if len(url) > 2048:
+                raise InputError("That URL is longer than 2,048 characters.")
+            page = service.fetch(url)
+            ((check, _),) = check_and_store(service, session, [page.text], url=page.final_url)
+        elif text.strip():
+            ((check, _),) = check_and_store(service, session, [text])
+        else:
+            raise InputError("Paste the text of an article, or give its URL, to check.")
     except InputError as exc:
         return templates.TemplateResponse(
             request,
             "index.html",
-            {
-                "limit": service.settings.serve_max_document_bytes,
-                "text": text if len(text) < 200_000 else "",
-                "error": str(exc),
-            },
+            _form(service, text, url, str(exc)),
             status_code=status_for(exc),
         )
     return RedirectResponse(f"/checks/{check.id}", status_code=303)
@@ -142,6 +161,8 @@ def result(
             "low": settings.abstain_low,
             "high": settings.abstain_high,
             "thanks": thanks,
+            "reputation": lookup(check.url) if check.url else None,
+            "reputation_source": SOURCE,
         },
     )
 

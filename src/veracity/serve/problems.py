@@ -1,7 +1,8 @@
-"""RFC 9457 problem details for every error, and the request body size limit."""
+"""RFC 9457 problem details for every error, the request body size limit and the time limit."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from http import HTTPStatus
 from typing import Any
@@ -14,7 +15,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from veracity.errors import InputError, InputTooLargeError, ModelError, VeracityError
 
-__all__ = ["BodyLimitMiddleware", "install_handlers", "problem", "status_for"]
+__all__ = [
+    "BodyLimitMiddleware",
+    "ProblemException",
+    "TimeoutMiddleware",
+    "install_handlers",
+    "problem",
+    "status_for",
+]
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -29,6 +37,32 @@ def problem(status: int, detail: str, type_: str = "about:blank", **extra: Any) 
         **extra,
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+class ProblemException(StarletteHTTPException):
+    """An HTTP error with its own problem ``type`` URI (and optional response headers).
+
+    Parameters
+    ----------
+    status_code : int
+        The HTTP status.
+    detail : str
+        What went wrong and what to do, for a person.
+    type_ : str
+        The problem type URI, e.g. ``urn:veracity:problem:unauthorized``.
+    headers : dict, optional
+        Extra response headers (``WWW-Authenticate``, ``Retry-After``).
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        type_: str = "about:blank",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code, detail, headers)
+        self.type_ = type_
 
 
 def status_for(exc: VeracityError) -> int:
@@ -50,7 +84,7 @@ def _type_of(exc: VeracityError) -> str:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    response = problem(exc.status_code, detail)
+    response = problem(exc.status_code, detail, getattr(exc, "type_", "about:blank"))
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value
     return response
@@ -139,3 +173,68 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class TimeoutMiddleware:
+    """Answer 503 problem JSON when a request takes longer than ``seconds``.
+
+    The request runs as its own task; at the deadline the client gets the 503 (unless
+    the response had already started, in which case the connection is cut) and the
+    task is cancelled. Work in a worker thread (the model, the database) cannot be
+    interrupted: the thread finishes in the background and its response is dropped,
+    so a check that times out may still be stored.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+        self._background: set[asyncio.Task[None]] = set()
+
+    def _timed_out(self) -> JSONResponse:
+        return problem(
+            503,
+            f"the request timed out after {self.seconds:g} s (VERACITY_REQUEST_TIMEOUT_SECONDS); "
+            "retry later or send a shorter document",
+            "urn:veracity:problem:timeout",
+        )
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it as never retrieved
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request under the deadline."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        expired = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if expired:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        async def handle() -> None:
+            await self.app(scope, receive, guarded_send)
+
+        task = asyncio.create_task(handle())
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.seconds)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if done:
+            task.result()  # re-raise what the app raised
+            return
+        expired = True
+        task.cancel()
+        self._background.add(task)
+        task.add_done_callback(self._forget)
+        if started:
+            raise RuntimeError(f"response cut off: the request took over {self.seconds:g} s")
+        await self._timed_out()(scope, receive, send)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 __all__ = ["HEAD", "current_revision", "make_engine", "upgrade"]
 
 #: The newest schema revision shipped with this version of veracity.
-HEAD = "0001"
+HEAD = "0002"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -40,7 +40,13 @@ def make_engine(database_url: str) -> Engine:
     url = make_url(database_url)
     kwargs: dict[str, Any] = {}
     if url.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"check_same_thread": False}
+        # wait up to 30 s (not 5) for another writer: under load a writer that holds
+        # the lock may wait for the GIL before it can commit
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30.0}
+        # Never make a thread wait for a pooled connection: with the HTTP service's
+        # worker threads all waiting for one, the sessions holding the connections
+        # cannot be closed (closing needs a worker thread) until the pool times out.
+        kwargs["max_overflow"] = -1
     engine = create_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -1,4 +1,5 @@
-"""The tables: ``checks`` (one verdict each) and ``feedback`` (a person's answer to one)."""
+"""The tables: ``checks`` (one verdict each), ``feedback`` (a person's answer to one) and
+``api_keys`` (hashes of the keys that may call the HTTP API)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "Check", "Feedback", "UTCDateTime", "utcnow"]
+__all__ = ["ApiKey", "Base", "Check", "Feedback", "UTCDateTime", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -95,3 +96,25 @@ class Feedback(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     check: Mapped[Check] = relationship(back_populates="feedback")
+
+
+class ApiKey(Base):
+    """A key that may call the HTTP API; only its SHA-256 is stored, never the key.
+
+    ``prefix`` is the key's first characters: not secret, enough to tell keys apart
+    in ``veracity keys list`` and to revoke one.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def active(self) -> bool:
+        """True until the key is revoked."""
+        return self.revoked_at is None

@@ -1,4 +1,4 @@
-"""Repository functions: the only code that reads and writes checks and feedback.
+"""Repository functions: the only code that reads and writes checks, feedback and API keys.
 
 Every function takes a :class:`sqlalchemy.orm.Session` and commits its own write, so
 callers (the HTTP service, the CLI, tests) need no SQL.
@@ -14,25 +14,32 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from veracity.errors import InputError
-from veracity.store.models import Check, Feedback
+from veracity.store.models import ApiKey, Check, Feedback, utcnow
 from veracity.types import FAKE, LABELS, RELIABLE, Verdict
 
 __all__ = [
+    "KEY_PREFIX",
     "Page",
     "add_check",
     "add_feedback",
     "check_to_dict",
+    "create_api_key",
     "export_feedback",
+    "find_api_key",
     "get_check",
+    "hash_api_key",
+    "list_api_keys",
     "list_checks",
+    "revoke_api_key",
     "sessions",
 ]
 
@@ -223,3 +230,94 @@ def check_to_dict(check: Check) -> dict[str, Any]:
             for f in check.feedback
         ],
     }
+
+
+#: Every API key starts with this, so a leaked key is easy to recognise and search for.
+KEY_PREFIX = "vk_"
+#: How many leading characters of a key are stored (and shown) to tell keys apart.
+SHOWN_PREFIX_LENGTH = 10
+
+
+def hash_api_key(key: str) -> str:
+    """The SHA-256 hex digest under which ``key`` is stored.
+
+    A plain (unsalted, fast) hash is enough: keys are 256 random bits, not passwords,
+    so they cannot be guessed from a dictionary.
+    """
+    return hashlib.sha256(key.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def create_api_key(session: Session, name: str) -> tuple[ApiKey, str]:
+    """Make a new random API key called ``name``; store only its hash and prefix.
+
+    Parameters
+    ----------
+    session : Session
+        An open session.
+    name : str
+        Who or what the key is for (1 to 100 characters); no other active key may
+        have it.
+
+    Returns
+    -------
+    tuple of (ApiKey, str)
+        The stored row and the key itself: show it once, it cannot be recovered.
+    """
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise InputError("a key name must be 1 to 100 characters")
+    if name.startswith(KEY_PREFIX):
+        raise InputError(f"a key name must not start with {KEY_PREFIX!r} (keys do)")
+    taken = select(ApiKey).where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
+    if session.scalars(taken).first() is not None:
+        raise InputError(
+            f"there is already an active key called {name!r}; revoke it first or pick another name"
+        )
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ApiKey(name=name, prefix=key[:SHOWN_PREFIX_LENGTH], key_sha256=hash_api_key(key))
+    session.add(row)
+    session.commit()
+    return row, key
+
+
+def find_api_key(session: Session, key: str) -> ApiKey | None:
+    """The active (not revoked) key row whose hash matches ``key``, or None."""
+    stmt = select(ApiKey).where(ApiKey.key_sha256 == hash_api_key(key), ApiKey.revoked_at.is_(None))
+    return session.scalars(stmt).first()
+
+
+def list_api_keys(session: Session, include_revoked: bool = True) -> list[ApiKey]:
+    """All keys, oldest first (names, prefixes and dates; no secrets are stored)."""
+    stmt = select(ApiKey).order_by(ApiKey.id)
+    if not include_revoked:
+        stmt = stmt.where(ApiKey.revoked_at.is_(None))
+    return list(session.scalars(stmt))
+
+
+def revoke_api_key(session: Session, name_or_prefix: str) -> ApiKey | None:
+    """Revoke the active key with this name or prefix; None when no active key matches.
+
+    Raises
+    ------
+    InputError
+        When several active keys match (give a longer prefix or the name).
+    """
+    needle = name_or_prefix.strip()
+    if not needle:
+        raise InputError("give the name or the prefix of the key to revoke")
+    conditions: list[Any] = [ApiKey.name == needle]
+    if needle.startswith(KEY_PREFIX):
+        conditions.append(ApiKey.key_sha256 == hash_api_key(needle))
+        if len(needle) >= len(KEY_PREFIX) + 4:
+            escaped = _like_escape(needle[:SHOWN_PREFIX_LENGTH])
+            conditions.append(ApiKey.prefix.like(f"{escaped}%", escape="\\"))
+    stmt = select(ApiKey).where(ApiKey.revoked_at.is_(None), or_(*conditions))
+    matches = list(session.scalars(stmt))
+    if len(matches) > 1:
+        shown = ", ".join(f"{m.name} ({m.prefix}…)" for m in matches)
+        raise InputError(f"{needle!r} matches several active keys: {shown}; give one's name")
+    if not matches:
+        return None
+    matches[0].revoked_at = utcnow()
+    session.commit()
+    return matches[0]

@@ -10,5 +10,9 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
   const error = document.getElementById("form-error");
-  if (error) document.getElementById("text")?.focus();
+  if (error) {
+    const url = document.getElementById("url");
+    const text = document.getElementById("text");
+    (url && url.value && !(text && text.value) ? url : text)?.focus();
+  }
 });
