@@ -53,3 +53,15 @@ def test_quick_start_is_two_commands_and_ci_runs_the_second() -> None:
     test_cmd = next(ln for ln in marker.splitlines() if re.match(r"^[a-z]", ln))
     assert test_cmd == commands[1]
     assert "pytest" in test_cmd
+
+
+def test_every_http_route_is_documented(tmp_path: Path) -> None:
+    from veracity.serve.app import create_app
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'routes.db'}"))
+    paths = [*sorted(app.openapi()["paths"]), "/history", "/model", "/docs"]
+    assert "/v1/check" in paths
+    for path in paths:
+        pattern = re.escape(path).replace(r"\{", "{").replace(r"\}", "}")
+        pattern = re.sub(r"\{[^}]+\}", r"\\{[^}]+\\}", pattern)
+        assert re.search(f"`[A-Z ]*{pattern}`", README), f"route {path} is not in README.md"

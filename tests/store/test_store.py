@@ -190,3 +190,15 @@ def test_export_feedback_writes_a_training_csv(session: Session, tmp_path: Path)
 
 def test_models_are_importable_without_side_effects() -> None:
     assert Check.__tablename__ == "checks"
+
+
+def test_ids_outside_the_integer_range_are_simply_absent(tmp_path: Path) -> None:
+    """Found by schemathesis: a 2**63 id must be 'no such check', not an OverflowError."""
+    from veracity.store import repository
+
+    url = f"sqlite:///{tmp_path / 'ids.db'}"
+    upgrade(url)
+    with Session(make_engine(url)) as session:
+        for check_id in (0, -1, 2**63, 10**30):
+            assert repository.get_check(session, check_id) is None
+            assert repository.add_feedback(session, check_id, agree=True) is None

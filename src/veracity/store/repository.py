@@ -84,8 +84,14 @@ def add_check(session: Session, text: str, verdict: Verdict, url: str | None = N
     return check
 
 
+#: Ids are 64-bit signed integers in every database we support; larger ones cannot exist.
+MAX_ID = 2**63 - 1
+
+
 def get_check(session: Session, check_id: int) -> Check | None:
     """The check with ``check_id`` and its feedback, or None when there is none."""
+    if not 1 <= check_id <= MAX_ID:
+        return None
     stmt = (
         select(Check)
         .where(Check.id == check_id)
@@ -160,7 +166,7 @@ def add_feedback(
     """
     if correct_label is not None and correct_label not in LABELS:
         raise InputError(f"correct_label must be one of {list(LABELS)}, got {correct_label!r}")
-    if session.get(Check, check_id) is None:
+    if not 1 <= check_id <= MAX_ID or session.get(Check, check_id) is None:
         return None
     feedback = Feedback(
         check_id=check_id, agree=agree, correct_label=correct_label, comment=comment
