@@ -6,7 +6,6 @@ download is not used). CI installs both; elsewhere the test skips, saying which 
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -19,26 +18,7 @@ from veracity.evaluate.crossdata import cross_dataset_matrix
 from veracity.evaluate.report import score_dataset, write_report
 from veracity.models import make_model
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM}"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="playwright is not installed (pip install playwright; no browser download)",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 COMMON = "the of and to in that is for on with as was by at it from this have are be".split()
 FAKE = "shocking secret truth exposed hoax elite outrage insane bombshell rigged".split()
@@ -88,42 +68,35 @@ def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def test_report_renders_in_chromium(report_file: Path, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_report_renders_in_chromium(report_file: Path, browser: Any, tmp_path: Path) -> None:
     outside: list[str] = []
     screenshot = tmp_path / "report.png"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
 
-            def only_local(route: Any) -> None:
-                url = route.request.url
-                if url.startswith(("file:", "data:")):
-                    route.continue_()
-                else:  # the report must not need the network
-                    outside.append(url)
-                    route.abort()
+    def only_local(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:  # the report must not need the network
+            outside.append(url)
+            route.abort()
 
-            page.route("**/*", only_local)
-            page.goto(report_file.as_uri(), wait_until="load")
-            assert page.title() == "veracity evaluation report"
-            sizes = page.eval_on_selector_all(
-                "img", "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
-            )
-            assert len(sizes) == 3 + 3 == 6  # reliability, ROC, heatmap + 3 confusion matrices
-            assert all(done and w > 0 and h > 0 for done, w, h in sizes), sizes
-            alts = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.alt)")
-            assert all(len(alt) > 30 for alt in alts)
-            heading = page.get_by_role("heading", name="Cross-dataset evaluation")
-            heading.scroll_into_view_if_needed()
-            assert heading.is_visible()
-            for name in ("Calibration", "ROC curves", "Published numbers beside ours"):
-                assert page.get_by_role("heading", name=name).is_visible()
-            page.screenshot(path=str(screenshot), full_page=True)
-        finally:
-            browser.close()
+    page.route("**/*", only_local)
+    page.goto(report_file.as_uri(), wait_until="load")
+    assert page.title() == "veracity evaluation report"
+    sizes = page.eval_on_selector_all(
+        "img", "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
+    )
+    assert len(sizes) == 3 + 3 == 6  # reliability, ROC, heatmap + 3 confusion matrices
+    assert all(done and w > 0 and h > 0 for done, w, h in sizes), sizes
+    alts = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.alt)")
+    assert all(len(alt) > 30 for alt in alts)
+    heading = page.get_by_role("heading", name="Cross-dataset evaluation")
+    heading.scroll_into_view_if_needed()
+    assert heading.is_visible()
+    for name in ("Calibration", "ROC curves", "Published numbers beside ours"):
+        assert page.get_by_role("heading", name=name).is_visible()
+    page.screenshot(path=str(screenshot), full_page=True)
     assert outside == []
     assert screenshot.is_file() and screenshot.stat().st_size > 50_000
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -7,38 +7,20 @@ the history. Needs Debian's chromium at /usr/bin/chromium and the playwright pac
 
 from __future__ import annotations
 
-import importlib.util
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from veracity.settings import Settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "seed_article.txt"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no chromium at {CHROMIUM}"),
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="playwright is not installed (pip install playwright; no browser download)",
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
 def _free_port() -> int:
@@ -73,62 +55,52 @@ def server(tmp_path: Path) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def test_paste_check_agree_history(server: str, tmp_path: Path) -> None:
+def test_paste_check_agree_history(server: str, browser: Any, tmp_path: Path) -> None:
     if not SEED.is_file():
         pytest.skip(f"seed article not found at {SEED}")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     article = SEED.read_text(encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{server}/")
-            page.get_by_label("Article text").fill(article)
-            page.get_by_role("button", name="Check").click()
-            page.wait_for_url("**/checks/*", timeout=60_000)
-            expect(page.get_by_test_id("verdict")).to_have_text("reliable")
-            marks = page.locator(".article mark")
-            assert marks.count() >= 1
-            assert "weight" in (marks.first.get_attribute("title") or "")
-            expect(page.locator("meter#gauge")).to_be_visible()
-            check_url = page.url
-            shot = tmp_path / "result.png"
-            page.screenshot(path=str(shot), full_page=True)
-            assert shot.is_file() and shot.stat().st_size > 0
+    page = browser.new_page()
+    page.goto(f"{server}/")
+    page.get_by_label("Article text").fill(article)
+    page.get_by_role("button", name="Check").click()
+    page.wait_for_url("**/checks/*", timeout=60_000)
+    expect(page.get_by_test_id("verdict")).to_have_text("reliable")
+    marks = page.locator(".article mark")
+    assert marks.count() >= 1
+    assert "weight" in (marks.first.get_attribute("title") or "")
+    expect(page.locator("meter#gauge")).to_be_visible()
+    check_url = page.url
+    shot = tmp_path / "result.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.is_file() and shot.stat().st_size > 0
 
-            page.get_by_role("button", name="Agree", exact=True).click()
-            expect(page.get_by_role("status")).to_contain_text("feedback was saved")
+    page.get_by_role("button", name="Agree", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("feedback was saved")
 
-            page.goto(f"{server}/history")
-            check_id = check_url.rsplit("/", 1)[1]
-            row = page.locator("tr", has=page.locator(f'a[href="/checks/{check_id}"]'))
-            expect(row).to_have_count(1)
-            expect(row.locator(".feedback-cell")).to_have_text("agree")
-            expect(row).to_contain_text("reliable")
-            history_shot = tmp_path / "history.png"
-            page.screenshot(path=str(history_shot), full_page=True)
-            assert history_shot.is_file()
-            page.get_by_label("Show").select_option("fake")
-            page.get_by_role("button", name="Filter").click()
-            expect(page.locator(f'a[href="/checks/{check_id}"]')).to_have_count(0)
-            expect(page.get_by_text("No checks match this filter.")).to_be_visible()
-        finally:
-            browser.close()
+    page.goto(f"{server}/history")
+    check_id = check_url.rsplit("/", 1)[1]
+    row = page.locator("tr", has=page.locator(f'a[href="/checks/{check_id}"]'))
+    expect(row).to_have_count(1)
+    expect(row.locator(".feedback-cell")).to_have_text("agree")
+    expect(row).to_contain_text("reliable")
+    history_shot = tmp_path / "history.png"
+    page.screenshot(path=str(history_shot), full_page=True)
+    assert history_shot.is_file()
+    page.get_by_label("Show").select_option("fake")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator(f'a[href="/checks/{check_id}"]')).to_have_count(0)
+    expect(page.get_by_text("No checks match this filter.")).to_be_visible()
 
 
-def test_url_box_refuses_a_loopback_address(server: str) -> None:
-    from playwright.sync_api import expect, sync_playwright
+def test_url_box_refuses_a_loopback_address(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{server}/")
-            page.get_by_label("Article URL").fill(f"{server}/history")
-            page.get_by_role("button", name="Check").click()
-            alert = page.get_by_role("alert")
-            expect(alert).to_contain_text("not a public internet address")
-            expect(page.get_by_label("Article URL")).to_have_value(f"{server}/history")
-        finally:
-            browser.close()
+    page = browser.new_page()
+    page.goto(f"{server}/")
+    page.get_by_label("Article URL").fill(f"{server}/history")
+    page.get_by_role("button", name="Check").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("not a public internet address")
+    expect(page.get_by_label("Article URL")).to_have_value(f"{server}/history")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import skops.io
 from scipy.special import expit
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
-from sklearn.utils.validation import validate_data
 
 from veracity.errors import InputError
 from veracity.evaluate.calibration import (
@@ -285,54 +281,3 @@ def test_temperature_model_round_trips_through_skops(
     np.testing.assert_array_equal(
         loaded.estimator.predict_proba(held_out[0]), temperature_model.predict_proba(held_out[0])
     )
-
-
-# -- scikit-learn's common checks with calibration="temperature" ---------------------------
-#
-# As in tests/models/test_linear.py: the checks feed numeric 2-D arrays, so a test-only
-# subclass writes each row as words and hands them to the real fit/predict_proba.
-# calibration="temperature" sets the tag multi_class=False, so the checks use binary
-# targets and verify that multi-class targets are refused.
-
-
-class NumbersAsText(TfidfLogisticClassifier):
-    """TfidfLogisticClassifier seen through numeric 2-D input (for the checks only)."""
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.input_tags.string = False
-        return tags
-
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NumbersAsText:
-        X = validate_data(self, X, reset=True)
-        super().fit(_rows_as_text(X), y, sample_weight)
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        X = validate_data(self, X, reset=False)
-        return super().predict_proba(_rows_as_text(X))
-
-
-def _rows_as_text(X: np.ndarray) -> list[str]:
-    def letters(n: int) -> str:
-        return "".join("abcdefghij"[int(d)] for d in str(abs(n)))
-
-    bins = np.floor(np.asarray(X, dtype=float) * 2).astype(int)
-    return [
-        " ".join(f"f{letters(j)}v{'n' if b < 0 else 'p'}{letters(b)}" for j, b in enumerate(row))
-        for row in bins
-    ]
-
-
-@parametrize_with_checks(
-    [NumbersAsText(min_df=1, cv=3, calibration="temperature", preprocess=False, random_state=0)],
-    expected_failed_checks=lambda _estimator: {
-        "check_sample_weight_equivalence_on_dense_data": (
-            "by design, as for the other calibrations: TF-IDF document frequencies count "
-            "repeated texts, and folds come from the int `cv` (the check passes explicit splits)"
-        ),
-    },
-)
-def test_sklearn_contract_with_temperature(estimator: Any, check: Callable[[Any], None]) -> None:
-    check(estimator)

@@ -79,6 +79,8 @@ def _expected_failed_checks(estimator: Any) -> dict[str, str]:
     [
         NumbersAsText(min_df=1, cv=2, random_state=0),
         NumbersAsText(min_df=1, cv=3, calibration="isotonic", preprocess=False, random_state=0),
+        # temperature sets multi_class=False: the checks then verify multi-class is refused
+        NumbersAsText(min_df=1, cv=3, calibration="temperature", preprocess=False, random_state=0),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
