@@ -1,0 +1,32 @@
+"""The ``veracity`` command line: a thin face over the library.
+
+Each command parses its options, calls the library and prints with rich. Errors
+that veracity raises on purpose become one line on stderr and a non-zero exit
+code (2: bad input, 3: model problem); nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+from veracity import __version__
+from veracity.cli._common import app, out
+
+# Importing the command modules registers their commands on ``app``, in this order
+# (the order of ``veracity --help``).
+# isort: off
+from veracity.cli import core  # noqa: F401
+from veracity.cli import analysis  # noqa: F401
+from veracity.cli import service  # noqa: F401
+# isort: on
+
+__all__ = ["app", "main"]
+
+
+@app.command()
+def version() -> None:
+    """Print the veracity version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    """Entry point of the ``veracity`` console script."""
+    app()

@@ -1,0 +1,158 @@
+"""Shared pieces of the command line: the Typer app, consoles, options, error handling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from veracity.errors import VeracityError
+from veracity.settings import Settings
+
+app = typer.Typer(
+    name="veracity",
+    help="Tell reliable news from fake news: calibrated verdicts with evidence, honest numbers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option("--model", "-m", help="Model directory (default: the bundled model)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+DataOpt = Annotated[
+    list[str],
+    typer.Option(
+        "--data",
+        "-d",
+        help="Dataset name (isot_sample, liar:train, fakenewsamt, …) or a path; repeatable.",
+    ),
+]
+TextCol = Annotated[str | None, typer.Option(help="Text column of a generic file.")]
+TitleCol = Annotated[str | None, typer.Option(help="Title column of a generic file.")]
+LabelCol = Annotated[str | None, typer.Option(help="Label column of a generic file.")]
+IdCol = Annotated[str | None, typer.Option(help="Id column of a generic file.")]
+Positive = Annotated[
+    str | None,
+    typer.Option(help="Raw label value that means fake, for 0/1 labels (e.g. --positive 1)."),
+]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn deliberate errors into one line and an exit code; Ctrl-C into exit 130."""
+    try:
+        yield
+    except VeracityError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+        disable=not err.is_terminal,
+    )
+
+
+def _load_all(names: list[str], columns: dict[str, Any], settings: Settings) -> list[Any]:
+    from veracity.data import load_dataset
+
+    return [load_dataset(name, settings=settings, **columns) for name in names]
+
+
+def _columns(
+    text_col: str | None,
+    title_col: str | None,
+    label_col: str | None,
+    id_col: str | None,
+    positive: str | None,
+) -> dict[str, Any]:
+    return {
+        "text_col": text_col,
+        "title_col": title_col,
+        "label_col": label_col,
+        "id_col": id_col,
+        "positive": positive,
+    }
+
+
+def _staged(
+    progress: Progress, total: int | None = None
+) -> tuple[Callable[[str], None], Callable[[int], None]]:
+    task = progress.add_task("starting", total=total)
+
+    def stage(name: str) -> None:
+        progress.update(task, description=name)
+
+    def advance(n: int) -> None:
+        progress.advance(task, n)
+
+    return stage, advance
+
+
+def _print_metrics(name: str, report: Any) -> None:
+    table = Table(title=f"{name}: {report.n:,} rows")
+    table.add_column("metric")
+    table.add_column("value [95% CI]", justify="right")
+    table.add_row("accuracy", str(report.accuracy))
+    table.add_row("macro-F1", str(report.macro_f1))
+    if report.roc_auc is not None:
+        table.add_row("ROC-AUC", str(report.roc_auc))
+    if report.ece == report.ece:  # not NaN
+        table.add_row("ECE (15 bins)", f"{report.ece:.3f}")
+        table.add_row("Brier", f"{report.brier:.3f}")
+    if report.abstained:
+        table.add_row("not sure", f"{report.abstained:,}")
+    out.print(table)
+    cm = Table(title="confusion matrix (rows: true, columns: predicted)")
+    cm.add_column("")
+    for label in report.labels:
+        cm.add_column(label, justify="right")
+    for label, row in zip(report.labels, report.confusion, strict=True):
+        cm.add_row(label, *(f"{v:,}" for v in row))
+    out.print(cm)
+
+
+CrossOpt = Annotated[
+    bool,
+    typer.Option(
+        "--cross",
+        help="Train on each --data dataset and test on the others (cross-dataset matrix).",
+    ),
+]
+MaxRowsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-rows",
+        min=20,
+        help="With --cross: subsample each dataset to at most this many rows (stratified).",
+    ),
+]

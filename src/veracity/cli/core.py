@@ -1,0 +1,211 @@
+"""`veracity check` and `veracity train`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.table import Table
+
+from veracity.cli._common import (
+    DataOpt,
+    IdCol,
+    JsonOpt,
+    LabelCol,
+    ModelOpt,
+    Positive,
+    TextCol,
+    TitleCol,
+    _columns,
+    _errors,
+    _load_all,
+    _print_metrics,
+    _progress,
+    _staged,
+    app,
+    out,
+)
+from veracity.errors import InputError, InputTooLargeError
+from veracity.settings import Settings
+
+
+def _read_input(text: str | None, file: Path | None, settings: Settings) -> str:
+    """The one document to check, from the argument, a file or stdin (``-``), size-limited."""
+    limit = settings.max_document_bytes
+    if file is not None and text is not None:
+        raise InputError("give either TEXT or --file, not both")
+    if file is not None:
+        if not file.is_file():
+            raise InputError(f"no such file: {file}")
+        size = file.stat().st_size
+        if size > limit:
+            raise InputTooLargeError(
+                f"{file} is {size:,} bytes; the limit for one document is {limit:,} bytes "
+                "(VERACITY_MAX_DOCUMENT_BYTES). For many articles use `veracity evaluate` "
+                "with a CSV/JSONL/Parquet file."
+            )
+        data = file.read_bytes()
+        source = str(file)
+    elif text == "-":
+        data = sys.stdin.buffer.read(limit + 1)
+        source = "standard input"
+        if len(data) > limit:
+            raise InputTooLargeError(
+                f"standard input is over the limit of {limit:,} bytes for one document"
+            )
+    elif text is not None:
+        return text
+    else:
+        raise InputError("nothing to check: give TEXT, --file PATH, or - to read stdin")
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{source} looks binary (NUL bytes); give a text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source} is not UTF-8 (bad byte at offset {exc.start}); re-encode it as UTF-8"
+        ) from None
+
+
+@app.command()
+def check(
+    text: Annotated[
+        str | None, typer.Argument(help="Article text, or - to read standard input.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Read the article from a file.")
+    ] = None,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check one article: verdict, calibrated probability of fake, and the evidence."""
+    from veracity.detector import Detector
+
+    with _errors():
+        settings = Settings()
+        document = _read_input(text, file, settings)
+        detector = Detector.from_path(model, settings=settings)
+        verdict = detector.check(document)
+    if as_json:
+        out.print_json(json.dumps(verdict.to_dict()))
+        return
+    colour = {"reliable": "green", "fake": "red", "not sure": "yellow"}[verdict.verdict]
+    out.print(
+        f"[bold {colour}]{verdict.verdict.upper()}[/]  probability of fake: "
+        f"[bold]{verdict.probability:.3f}[/]  ({verdict.input_form} input)"
+    )
+    if verdict.reason:
+        out.print(f"[yellow]not sure:[/] {verdict.reason}")
+    if verdict.evidence:
+        table = Table(title="evidence (contribution to the log-odds of fake)")
+        table.add_column("term")
+        table.add_column("weight", justify="right")
+        table.add_column("toward")
+        for ev in verdict.evidence:
+            table.add_row(ev.term, f"{ev.weight:+.3f}", ev.toward)
+        out.print(table)
+    out.print(f"[dim]model {verdict.model_id}[/]")
+
+
+@app.command()
+def train(
+    data: DataOpt,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the model to.")],
+    preset: Annotated[str, typer.Option(help="Model preset.")] = "tfidf-lr.v1",
+    test_data: Annotated[
+        list[str] | None,
+        typer.Option("--test-data", help="Test on these datasets instead of a random split."),
+    ] = None,
+    test_size: Annotated[float, typer.Option(min=0.0, max=0.9, help="Held-out share.")] = 0.2,
+    split: Annotated[
+        str, typer.Option(help="Held-out split: random (stratified), group or temporal.")
+    ] = "random",
+    group_col: Annotated[
+        str | None, typer.Option(help="With --split group: column whose values stay together.")
+    ] = None,
+    target: Annotated[str, typer.Option(help="Label column: label, or label6 (LIAR).")] = "label",
+    no_scrub: Annotated[
+        bool, typer.Option("--no-scrub", help="Train on raw text (to measure shortcuts).")
+    ] = False,
+    calibration: Annotated[
+        str, typer.Option(help="sigmoid, isotonic or temperature (binary only).")
+    ] = "sigmoid",
+    balance: Annotated[
+        bool, typer.Option("--balance", help="Give every training dataset the same total weight.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    with_feedback: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--with-feedback",
+            help="Also train on a `veracity feedback export` CSV (dataset 'feedback'); repeatable.",
+        ),
+    ] = None,
+    text_col: TextCol = None,
+    title_col: TitleCol = None,
+    label_col: LabelCol = None,
+    id_col: IdCol = None,
+    positive: Positive = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train a model on datasets (deduplicated, leakage-free split) and save it with its card."""
+    from veracity.models.artifact import load_card, save_model
+    from veracity.training import feedback_dataset
+    from veracity.training import train as train_model
+
+    cols = _columns(text_col, title_col, label_col, id_col, positive)
+    with _errors():
+        if calibration not in ("sigmoid", "isotonic", "temperature"):
+            raise InputError(
+                f"--calibration must be sigmoid, isotonic or temperature, not {calibration!r}"
+            )
+        settings = Settings()
+        with _progress() as progress:
+            stage, advance = _staged(progress)
+            stage("loading datasets")
+            train_sets = _load_all(data, cols, settings)
+            if with_feedback:
+                train_sets.append(feedback_dataset(with_feedback, settings=settings))
+            tests = _load_all(test_data or [], cols, settings)
+            result = train_model(
+                train_sets,
+                preset=preset,
+                params={"preprocess": not no_scrub, "calibration": calibration},
+                target=target,
+                balance=balance,
+                test_size=test_size,
+                strategy=_split_strategy(split),
+                group_col=group_col,
+                test_data=tests,
+                seed=seed,
+                stage=stage,
+                advance=advance,
+            )
+            stage("saving")
+            path = save_model(result.estimator, out_dir, result.card)
+            stage("done")
+    card = load_card(path)
+    if as_json:
+        out.print_json(json.dumps({"model": str(path), "card": card.to_dict()}, default=str))
+        return
+    out.print(f"saved [bold]{card.model_id}[/] to {path}")
+    out.print(
+        f"rows: {result.report['rows_loaded']:,} loaded, "
+        f"{result.report['duplicates_dropped']:,} duplicates dropped, "
+        f"{result.report['train_rows']:,} trained on; fit {result.report['fit_seconds']} s"
+    )
+    for name, report in result.test_metrics.items():
+        _print_metrics(name, report)
+
+
+def _split_strategy(name: str) -> Literal["random", "group", "temporal"]:
+    if name == "random":
+        return "random"
+    if name == "group":
+        return "group"
+    if name == "temporal":
+        return "temporal"
+    raise InputError(f"--split must be random, group or temporal, not {name!r}")

@@ -1,0 +1,189 @@
+"""`veracity serve` and the `db`, `feedback` and `keys` command groups."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from veracity.cli._common import (
+    _errors,
+    app,
+    err,
+    out,
+)
+from veracity.errors import InputError
+from veracity.settings import Settings
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on.")] = 8000,
+) -> None:
+    """Run the web service: JSON API under /v1, the web page at /, API docs at /docs.
+
+    The database (VERACITY_DATABASE_URL) is migrated to the newest schema on startup.
+    """
+    from veracity.serve.app import run
+
+    with _errors():
+        run(Settings(), host=host, port=port)
+
+
+db_app = typer.Typer(
+    help="Manage the database of checks and feedback (VERACITY_DATABASE_URL).",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+
+
+def _shown_url(database_url: str) -> str:
+    """The database URL with any password hidden."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        raise InputError(
+            f"VERACITY_DATABASE_URL is not a database URL: {database_url!r} "
+            "(example: sqlite:///veracity.db)"
+        ) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database, or migrate it to the newest schema (safe to repeat)."""
+    from veracity.store.migrate import HEAD, upgrade
+
+    with _errors():
+        settings = Settings()
+        shown = _shown_url(settings.database_url)
+        upgrade(settings.database_url)
+    out.print(f"database {shown} is at schema revision {HEAD}", highlight=False)
+
+
+def _export_feedback(path: Path) -> None:
+    """Write the feedback training CSV from VERACITY_DATABASE_URL and say how many rows."""
+    from veracity.store.migrate import current_revision, make_engine
+    from veracity.store.repository import export_feedback, sessions
+
+    with _errors():
+        settings = Settings()
+        shown = _shown_url(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            if current_revision(engine) is None:
+                raise InputError(
+                    f"database {shown} has no veracity tables: run `veracity db upgrade`"
+                )
+            with sessions(engine)() as session:
+                rows = export_feedback(session, path)
+        finally:
+            engine.dispose()
+    out.print(f"wrote {rows:,} rows to {path}", highlight=False, soft_wrap=True)
+
+
+ExportPath = Annotated[Path, typer.Argument(help="CSV file to write (id,title,text,label).")]
+
+
+@db_app.command("export-feedback")
+def db_export_feedback(path: ExportPath) -> None:
+    """Write checks that have feedback as a training CSV (alias of `veracity feedback export`)."""
+    _export_feedback(path)
+
+
+feedback_app = typer.Typer(
+    help="Turn people's feedback on checks into training data.", no_args_is_help=True
+)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(path: ExportPath) -> None:
+    """Write checks that have feedback as a training CSV for `veracity train --with-feedback`.
+
+    The label of each row is the corrected label, or the verdict's label when the person
+    agreed (the other label when they disagreed).
+    """
+    _export_feedback(path)
+
+
+keys_app = typer.Typer(
+    help="Manage the API keys of the HTTP service (used when VERACITY_REQUIRE_API_KEY=true).",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+
+@contextmanager
+def _keys_session() -> Iterator[Any]:
+    """A session on VERACITY_DATABASE_URL, whose schema must be current."""
+    from veracity.store.migrate import HEAD, current_revision, make_engine
+    from veracity.store.repository import sessions
+
+    settings = Settings()
+    shown = _shown_url(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        if current_revision(engine) != HEAD:
+            raise InputError(
+                f"database {shown} is not at the newest schema: run `veracity db upgrade`"
+            )
+        with sessions(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[
+        str, typer.Argument(help="Who or what the key is for (unique among active keys).")
+    ],
+) -> None:
+    """Make a new API key and print it once: only its hash is stored, it cannot be shown again."""
+    from veracity.store.repository import create_api_key
+
+    with _errors(), _keys_session() as session:
+        row, key = create_api_key(session, name)
+    err.print(f"created key {row.name!r} ({row.prefix}…); store it now, it is not shown again:")
+    out.print(key, highlight=False, soft_wrap=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the API keys: name, prefix, when made and revoked (never the keys themselves)."""
+    from veracity.store.repository import list_api_keys
+
+    with _errors(), _keys_session() as session:
+        rows = list_api_keys(session)
+    if not rows:
+        out.print("no API keys; make one with `veracity keys create NAME`")
+        return
+    table = Table("name", "prefix", "created", "status")
+    for row in rows:
+        status = "active" if row.revoked_at is None else f"revoked {row.revoked_at:%Y-%m-%d %H:%M}"
+        table.add_row(row.name, f"{row.prefix}…", f"{row.created_at:%Y-%m-%d %H:%M}", status)
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name_or_prefix: Annotated[str, typer.Argument(help="The key's name, or its prefix (vk_…).")],
+) -> None:
+    """Revoke an API key: requests with it get 401 from now on."""
+    from veracity.store.repository import revoke_api_key
+
+    with _errors(), _keys_session() as session:
+        row = revoke_api_key(session, name_or_prefix)
+        if row is None:
+            raise InputError(
+                f"no active key has the name or prefix {name_or_prefix!r}; see `veracity keys list`"
+            )
+    out.print(f"revoked key {row.name!r} ({row.prefix}…)", highlight=False)
