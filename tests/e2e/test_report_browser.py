@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import pytest
 
+from synthetic import FAST_PARAMS, synthetic_frame
 from veracity.data import Dataset
 from veracity.evaluate.crossdata import cross_dataset_matrix
 from veracity.evaluate.report import score_dataset, write_report
@@ -20,34 +19,17 @@ from veracity.models import make_model
 
 pytestmark = pytest.mark.browser
 
-COMMON = "the of and to in that is for on with as was by at it from this have are be".split()
-FAKE = "shocking secret truth exposed hoax elite outrage insane bombshell rigged".split()
-RELIABLE = "senate committee budget official minister agency report percent economy".split()
 TOPICS = {
     "alpha": "football match goal team league coach season player".split(),
     "beta": "movie actor film star studio premiere director award".split(),
     "gamma": "storm weather rain snow flood forecast cold wind".split(),
 }
-PARAMS: dict[str, Any] = {"min_df": 1, "cv": 3, "char_ngram_range": (3, 4)}
+PARAMS: dict[str, Any] = dict(FAST_PARAMS)
 
 
 def _dataset(name: str, seed: int, n_per_class: int = 40) -> Dataset:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for label, own, other in (("reliable", RELIABLE, FAKE), ("fake", FAKE, RELIABLE)):
-        for i in range(n_per_class):
-            words = [
-                *rng.choice(COMMON, 25),
-                *rng.choice(own, 3),
-                *rng.choice(other, 2),
-                *rng.choice(TOPICS[name], 8),
-            ]
-            rng.shuffle(words)
-            noisy = label if rng.random() > 0.1 else ("fake" if label == "reliable" else "reliable")
-            rows.append(
-                {"id": f"{name}{label}{i}", "title": "", "text": " ".join(words), "label": noisy}
-            )
-    return Dataset(name, pd.DataFrame(rows), [], "article")
+    frame = synthetic_frame(name, TOPICS[name], n_per_class=n_per_class, seed=seed, own_words=3)
+    return Dataset(name, frame, [], "article")
 
 
 @pytest.fixture(scope="module")

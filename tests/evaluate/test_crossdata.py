@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from synthetic import COMMON, FAKE_WORDS, FAST_PARAMS, RELIABLE_WORDS, synthetic_frame
 from veracity.cli import app
 from veracity.data import Dataset
 from veracity.errors import InputError
-from veracity.evaluate import crossdata
+from veracity.evaluate import run
 from veracity.evaluate.crossdata import (
     CrossMatrix,
     cross_dataset_matrix,
@@ -24,38 +25,19 @@ from veracity.evaluate.crossdata import (
     stratified_subsample,
 )
 
-COMMON = "the of and to in that is for on with as was by at it from this have are be".split()
-FAKE = "shocking secret truth exposed hoax elite outrage insane bombshell rigged".split()
-RELIABLE = "senate committee budget official minister agency report percent economy".split()
 TOPICS = {
     "alpha": "football match goal team league coach season player".split(),
     "beta": "movie actor film star studio premiere director award".split(),
     "gamma": "storm weather rain snow flood forecast cold wind".split(),
 }
-#: Small, fast model settings for generated corpora.
-PARAMS: dict[str, Any] = {"min_df": 1, "cv": 3, "char_ngram_range": (3, 4)}
+PARAMS: dict[str, Any] = dict(FAST_PARAMS)
 N_BOOT = 50
 
 
 def make_dataset(name: str, n_per_class: int = 30, seed: int = 0, flip: float = 0.1) -> Dataset:
     """Generated articles: label words shared by all datasets, topic words of their own."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    for label, own, other in (("reliable", RELIABLE, FAKE), ("fake", FAKE, RELIABLE)):
-        for i in range(n_per_class):
-            words = [
-                *rng.choice(COMMON, 25),
-                *rng.choice(own, 5),
-                *rng.choice(other, 2),
-                *rng.choice(TOPICS[name], 8),
-            ]
-            rng.shuffle(words)
-            flipped = "fake" if label == "reliable" else "reliable"
-            noisy = flipped if rng.random() < flip else label
-            rows.append(
-                {"id": f"{name}-{label}-{i}", "title": "", "text": " ".join(words), "label": noisy}
-            )
-    return Dataset(name, pd.DataFrame(rows), [], "article")
+    frame = synthetic_frame(name, TOPICS[name], n_per_class=n_per_class, seed=seed, flip=flip)
+    return Dataset(name, frame, [], "article")
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +142,7 @@ def test_pairwise_drops_copies_of_the_training_split() -> None:
 
 
 def test_drop_leaks_finds_exact_and_near_copies() -> None:
-    words = [*COMMON, *FAKE, *RELIABLE]  # 39 distinct words
+    words = [*COMMON, *FAKE_WORDS, *RELIABLE_WORDS]  # 39 distinct words
     base = " ".join(words)
     edited = " ".join([*words[:-1], "banana"])  # Jaccard of 5-shingles: 34/36
     train = pd.DataFrame({"title": ["A title", ""], "text": [base, "something else entirely"]})
@@ -305,12 +287,12 @@ def _csv_files(tmp_path: Path, names: tuple[str, ...] = ("alpha", "beta")) -> li
 @pytest.fixture
 def fewer_resamples(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI bootstraps 1,000 times per interval; 50 are plenty to test the plumbing."""
-    real = crossdata.evaluate_binary
+    real = run.evaluate_binary
 
     def quick(*args: Any, **kwargs: Any) -> Any:
         return real(*args, **{**kwargs, "n_boot": 50})
 
-    monkeypatch.setattr(crossdata, "evaluate_binary", quick)
+    monkeypatch.setattr(run, "evaluate_binary", quick)
 
 
 def _invoke(*args: str) -> tuple[int, str, str]:

@@ -9,15 +9,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from synthetic import FAST_PARAMS, synthetic_frame
 from veracity.cli import app
 from veracity.data import Dataset, load_dataset
 from veracity.errors import InputError
-from veracity.evaluate import crossdata, report
+from veracity.evaluate import report, run
 from veracity.evaluate.crossdata import CrossMatrix, cross_dataset_matrix
 from veracity.evaluate.report import (
     PUBLISHED,
@@ -29,14 +29,11 @@ from veracity.evaluate.report import (
 from veracity.models import make_model
 from veracity.models.artifact import ModelCard, save_model
 
-COMMON = "the of and to in that is for on with as was by at it from this have are be".split()
-FAKE = "shocking secret truth exposed hoax elite outrage insane bombshell rigged".split()
-RELIABLE = "senate committee budget official minister agency report percent economy".split()
 TOPICS = {
     "fakenewsamt": "business school sports technology market college coach gadget".split(),
     "celebrity": "movie actor film star studio premiere singer award".split(),
 }
-PARAMS: dict[str, Any] = {"min_df": 1, "cv": 3, "char_ngram_range": (3, 4)}
+PARAMS: dict[str, Any] = dict(FAST_PARAMS)
 AUDIT = {
     "dataset": "celebrity",
     "rows": 60,
@@ -54,20 +51,15 @@ AUDIT = {
 
 
 def _frame(name: str, n_per_class: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    rows = []
-    for label, own, other in (("real", RELIABLE, FAKE), ("fake", FAKE, RELIABLE)):
-        for i in range(n_per_class):
-            words = [
-                *rng.choice(COMMON, 25),
-                *rng.choice(own, 4),
-                *rng.choice(other, 2),
-                *rng.choice(TOPICS[name], 8),
-            ]
-            rng.shuffle(words)
-            rows.append({"id": f"{name}-{label}-{i}", "title": "", "text": " ".join(words)})
-            rows[-1]["label"] = label
-    return pd.DataFrame(rows)
+    return synthetic_frame(
+        name,
+        TOPICS[name],
+        n_per_class=n_per_class,
+        seed=seed,
+        own_words=4,
+        flip=None,
+        reliable_label="real",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +260,7 @@ def test_score_dataset_needs_binary_labels_and_model(model: Any, datasets: list[
 @pytest.fixture
 def quick(monkeypatch: pytest.MonkeyPatch) -> None:
     """50 bootstrap resamples instead of 1,000, and a stand-in audit module."""
-    for module in (crossdata, report):
+    for module in (run, report):
         real = module.evaluate_binary
 
         def fewer(*args: Any, _real: Any = real, **kwargs: Any) -> Any:
