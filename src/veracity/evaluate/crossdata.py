@@ -41,8 +41,8 @@ from numpy.typing import NDArray
 
 from veracity.data import Dataset, deduplicate, split_dataset
 from veracity.errors import InputError
-from veracity.evaluate.metrics import MetricReport, evaluate_binary
-from veracity.evaluate.run import predict_proba_batched
+from veracity.evaluate.metrics import MetricReport
+from veracity.evaluate.run import score
 from veracity.models import make_model
 from veracity.types import FAKE, RELIABLE
 
@@ -359,10 +359,13 @@ def _score(
 ) -> MetricReport | None:
     if len(test) == 0:
         return None
-    classes = [str(c) for c in estimator.classes_]
-    proba = predict_proba_batched(estimator, test["doc"].tolist(), advance=advance)
-    return evaluate_binary(
-        test["y"].tolist(), proba[:, classes.index(FAKE)], n_boot=n_boot, seed=seed
+    return score(
+        estimator,
+        test["doc"].tolist(),
+        test["y"].tolist(),
+        n_boot=n_boot,
+        seed=seed,
+        advance=advance,
     )
 
 

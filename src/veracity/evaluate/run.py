@@ -43,6 +43,7 @@ def score(
     y_true: Sequence[str],
     *,
     seed: int = 42,
+    n_boot: int = 1000,
     abstained: Sequence[bool] | None = None,
     advance: Callable[[int], None] | None = None,
     proba: NDArray[np.float64] | None = None,
