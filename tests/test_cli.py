@@ -254,3 +254,28 @@ def test_train_with_a_grouped_split_keeps_groups_apart(tmp_path: Path) -> None:
     assert split["train"] + split["held-out"] == 80
     code, _, err = run("train", "--data", str(data), "--out", str(out_dir), "--split", "nope")
     assert_clean_error(code, err, "--split must be")
+
+
+def test_param_overrides_reach_the_model_card(tmp_path: Path) -> None:
+    data = _tiny_csv(tmp_path / "tiny.csv")
+    common = ["--text-col", "body", "--title-col", "headline", "--label-col", "class"]
+    args = ["train", "--data", str(data), "--test-size", "0.3", *common]
+    code, _, err = run(*args, "--out", str(tmp_path / "m"), "--param", "C=0.5")
+    assert code == 0, err
+    params = json.loads((tmp_path / "m" / "card.json").read_text())["params"]
+    assert params["C"] == 0.5
+    code, _, err = run(*args, "--out", str(tmp_path / "x"), "--param", "nonsense")
+    assert code == 2 and "KEY=VALUE" in err
+    code, _, err = run(*args, "--out", str(tmp_path / "x"), "--param", "no_such=1")
+    assert code == 2 and "no_such" in err
+
+
+def test_preset_applies_to_cross_evaluation_only(tmp_path: Path) -> None:
+    data = _tiny_csv(tmp_path / "tiny.csv")
+    code, _, err = run("evaluate", "--data", str(data), "--preset", "tfidf-lr.v1", "--param", "C=1")
+    assert code == 2 and "--cross" in err
+    other = _tiny_csv(tmp_path / "other.csv")
+    code, _, err = run(
+        "evaluate", "--cross", "--data", str(data), "--data", str(other), "--preset", "no-such.v9"
+    )
+    assert code == 2 and "unknown model preset" in err

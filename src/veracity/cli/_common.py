@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from veracity.errors import VeracityError
+from veracity.errors import InputError, VeracityError
 from veracity.settings import Settings
 
 app = typer.Typer(
@@ -156,3 +157,26 @@ MaxRowsOpt = Annotated[
         help="With --cross: subsample each dataset to at most this many rows (stratified).",
     ),
 ]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        help="Override a preset parameter, KEY=VALUE (value read as JSON, else text); repeatable.",
+    ),
+]
+PresetOpt = Annotated[str, typer.Option(help="Model preset (see README's presets table).")]
+
+
+def _params(items: list[str] | None) -> dict[str, Any]:
+    """``["C=3", "calibration=isotonic"]`` → ``{"C": 3, "calibration": "isotonic"}``."""
+    params: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--param takes KEY=VALUE, got {item!r}")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        params[key.strip()] = tuple(value) if isinstance(value, list) else value
+    return params

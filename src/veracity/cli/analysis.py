@@ -21,12 +21,15 @@ from veracity.cli._common import (
     LabelCol,
     MaxRowsOpt,
     ModelOpt,
+    ParamOpt,
     Positive,
+    PresetOpt,
     TextCol,
     TitleCol,
     _columns,
     _errors,
     _load_all,
+    _params,
     _print_metrics,
     _progress,
     _staged,
@@ -44,6 +47,8 @@ def _cross_matrix(
     max_rows: int | None,
     settings: Settings,
     progress: Progress,
+    preset: str = "tfidf-lr.v1",
+    params: dict[str, Any] | None = None,
 ) -> Any:
     from veracity.evaluate.crossdata import cross_dataset_matrix
 
@@ -51,6 +56,8 @@ def _cross_matrix(
     return cross_dataset_matrix(
         datasets,
         mode="leave-one-out" if mode == "leave-one-out" else "pairwise",
+        preset=preset,
+        params=params,
         seed=settings.seed,
         max_rows_per_dataset=max_rows,
         stage=stage,
@@ -118,6 +125,8 @@ def evaluate(
         ),
     ] = False,
     max_rows: MaxRowsOpt = None,
+    preset: PresetOpt = "tfidf-lr.v1",
+    param: ParamOpt = None,
     text_col: TextCol = None,
     title_col: TitleCol = None,
     label_col: LabelCol = None,
@@ -153,6 +162,8 @@ def evaluate(
                     max_rows=max_rows,
                     settings=settings,
                     progress=progress,
+                    preset=preset,
+                    params=_params(param),
                 )
         if as_json:
             out.print_json(json.dumps({"cross": matrix.to_dict()}, default=str))
@@ -163,6 +174,11 @@ def evaluate(
     with _errors():
         if max_rows is not None:
             raise InputError("--max-rows applies to --cross only")
+        if param or preset != "tfidf-lr.v1":
+            raise InputError(
+                "--preset and --param apply to --cross and --leave-one-out only "
+                "(otherwise the model is --model)"
+            )
         settings = Settings()
         detector = Detector.from_path(model, settings=settings)
         with _progress() as progress:

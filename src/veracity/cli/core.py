@@ -16,12 +16,14 @@ from veracity.cli._common import (
     JsonOpt,
     LabelCol,
     ModelOpt,
+    ParamOpt,
     Positive,
     TextCol,
     TitleCol,
     _columns,
     _errors,
     _load_all,
+    _params,
     _print_metrics,
     _progress,
     _staged,
@@ -131,8 +133,10 @@ def train(
         bool, typer.Option("--no-scrub", help="Train on raw text (to measure shortcuts).")
     ] = False,
     calibration: Annotated[
-        str, typer.Option(help="sigmoid, isotonic or temperature (binary only).")
-    ] = "sigmoid",
+        str | None,
+        typer.Option(help="sigmoid, isotonic or temperature (binary only; preset default)."),
+    ] = None,
+    param: ParamOpt = None,
     balance: Annotated[
         bool, typer.Option("--balance", help="Give every training dataset the same total weight.")
     ] = False,
@@ -158,10 +162,15 @@ def train(
 
     cols = _columns(text_col, title_col, label_col, id_col, positive)
     with _errors():
-        if calibration not in ("sigmoid", "isotonic", "temperature"):
-            raise InputError(
-                f"--calibration must be sigmoid, isotonic or temperature, not {calibration!r}"
-            )
+        params = _params(param)
+        if calibration is not None:
+            if calibration not in ("sigmoid", "isotonic", "temperature"):
+                raise InputError(
+                    f"--calibration must be sigmoid, isotonic or temperature, not {calibration!r}"
+                )
+            params["calibration"] = calibration
+        if no_scrub:
+            params["preprocess"] = False
         settings = Settings()
         with _progress() as progress:
             stage, advance = _staged(progress)
@@ -173,7 +182,7 @@ def train(
             result = train_model(
                 train_sets,
                 preset=preset,
-                params={"preprocess": not no_scrub, "calibration": calibration},
+                params=params,
                 target=target,
                 balance=balance,
                 test_size=test_size,
