@@ -26,6 +26,7 @@ from veracity.evaluate.report import (
     score_dataset,
     write_report,
 )
+from veracity.evaluate.robustness import PERTURBATIONS, RobustnessReport, robustness_report
 from veracity.models import make_model
 from veracity.models.artifact import ModelCard, save_model
 
@@ -96,10 +97,20 @@ def matrix(datasets: list[Dataset]) -> CrossMatrix:
 
 
 @pytest.fixture(scope="module")
-def html(evaluations: list[DatasetEvaluation], matrix: CrossMatrix) -> str:
+def attacks(model: Any, datasets: list[Dataset]) -> list[RobustnessReport]:
+    return [
+        robustness_report(model, ds.texts(), ds.labels(), limit=20, name=ds.name) for ds in datasets
+    ]
+
+
+@pytest.fixture(scope="module")
+def html(
+    evaluations: list[DatasetEvaluation], matrix: CrossMatrix, attacks: list[RobustnessReport]
+) -> str:
     return build_report(
         evaluations=evaluations,
         cross=matrix,
+        robustness=attacks,
         audits={"celebrity": AUDIT},
         model={"model_id": "tfidf-lr.v1-test", "preset": "tfidf-lr.v1", "training_data": []},
         generated="2026-01-01T00:00:00+00:00",
@@ -173,10 +184,49 @@ def test_page_is_self_contained_and_accessible(html: str) -> None:
         "ROC curves",
         "Confusion matrices",
         "Cross-dataset evaluation",
+        "Robustness to shortcut attacks",
         "Published numbers beside ours",
         "Data audit",
     ):
         assert heading in page.headings
+
+
+def test_robustness_table_has_every_attack_on_every_dataset(
+    html: str, attacks: list[RobustnessReport]
+) -> None:
+    section = html.split('id="robustness"', 1)[1].split("</section>", 1)[0]
+    assert section.count("<tr>") == 1 + len(attacks) * len(PERTURBATIONS)
+    for result in attacks:
+        assert f"{result.name} (20 rows)" in section
+        for a in result.attacks:
+            assert a.name in section
+        dateline = result.attack("dateline")
+        assert f"{100 * dateline.flip_rate:.2f}%" in section
+    assert "&lt; 2%: met" in section or "&lt; 2%: MISSED" in section
+
+
+def test_robustness_section_without_results() -> None:
+    assert "run <code>veracity robustness" in build_report()
+    assert "No dataset was attacked" in build_report(robustness=[])
+    one = {
+        "name": "x",
+        "rows": 3,
+        "attacks": [
+            {
+                "name": "dateline",
+                "description": "d",
+                "rows": 2,
+                "flipped": 1,
+                "flip_rate": 0.5,
+                "mean_shift": -0.25,
+                "mean_abs_shift": 0.25,
+                "target": 0.02,
+                "passed": False,
+            }
+        ],
+    }
+    text = build_report(robustness=[one])
+    assert "50.00%" in text and "MISSED" in text and "-0.2500" in text
 
 
 def test_numbers_and_warnings(html: str, evaluations: list[DatasetEvaluation]) -> None:
@@ -307,6 +357,8 @@ def test_cli_report_writes_the_page(
     assert len(page.images) == 5 and "Cross-dataset evaluation" in page.headings
     assert "<h3>fakenewsamt</h3>" in text and "<h3>celebrity</h3>" in text  # the audits
     assert "at most 40 rows per dataset" in text
+    robustness = text.split('id="robustness"', 1)[1].split("</section>", 1)[0]
+    assert "fakenewsamt (60 rows)" in robustness and "celebrity (60 rows)" in robustness
 
 
 @pytest.mark.usefixtures("quick")
@@ -315,10 +367,16 @@ def test_cli_report_without_cross_or_audit(
 ) -> None:
     out = tmp_path / "plain.html"
     base = ["report", "--model", str(model_dir), "--data", str(files["celebrity"])]
-    result = CliRunner().invoke(app, [*base, "--no-audit", "--out", str(out)])
+    result = CliRunner().invoke(
+        app, [*base, "--no-audit", "--robustness-limit", "10", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     assert "left out (--no-audit)" in text and "run with --cross" in text
+    assert "celebrity (10 rows)" in text
+    result = CliRunner().invoke(app, [*base, "--no-audit", "--no-robustness", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert "run <code>veracity robustness" in out.read_text(encoding="utf-8")
     result = CliRunner().invoke(app, [*base, "--max-rows", "50"])
     assert result.exit_code == 2 and "--max-rows applies to --cross only" in result.stderr
 

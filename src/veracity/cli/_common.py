@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -63,8 +64,19 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except VeracityError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        # escaped: messages quote user input ("[/bold]" would be read as markup)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
+    except OSError as exc:  # a path the OS refuses: too long, not permitted, a full disk
+        name = str(exc.filename or "")
+        shown = f" ({name[:100]}…)" if len(name) > 100 else f" ({name})" if name else ""
+        reason = escape(f"{exc.strerror or exc}{shown}")
+        err.print(
+            f"[bold red]error:[/] {reason}; check the path",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None
@@ -85,8 +97,16 @@ def _progress() -> Progress:
 
 def _load_all(names: list[str], columns: dict[str, Any], settings: Settings) -> list[Any]:
     from veracity.data import load_dataset
+    from veracity.errors import DataFormatError
 
-    return [load_dataset(name, settings=settings, **columns) for name in names]
+    datasets = [load_dataset(name, settings=settings, **columns) for name in names]
+    for ds in datasets:
+        if not len(ds.frame):
+            raise DataFormatError(
+                f"dataset {ds.name!r}: none of its {ds.rows_read:,} rows has a title or a "
+                "text; check the text column (--text-col)."
+            )
+    return datasets
 
 
 def _columns(

@@ -219,6 +219,30 @@ def _audits(datasets: list[Any], settings: Settings, progress: Progress) -> dict
     return audits
 
 
+def _robustness(
+    estimator: Any, datasets: list[Any], limit: int, settings: Settings, progress: Progress
+) -> list[Any]:
+    """The shortcut attacks on a seeded sample of each dataset (for the report)."""
+    from veracity.evaluate.robustness import PERTURBATIONS, robustness_report
+
+    reports = []
+    for ds in datasets:
+        rows = min(limit, len(ds.frame))
+        task = progress.add_task(f"attacking {ds.name}", total=rows * (len(PERTURBATIONS) + 1))
+        reports.append(
+            robustness_report(
+                estimator,
+                ds.texts(),
+                ds.labels(),
+                limit=limit,
+                seed=settings.seed,
+                name=ds.name,
+                advance=partial(progress.advance, task),
+            )
+        )
+    return reports
+
+
 @app.command()
 def report(
     data: DataOpt,
@@ -231,13 +255,25 @@ def report(
     no_audit: Annotated[
         bool, typer.Option("--no-audit", help="Leave out the shortcut and leakage audit.")
     ] = False,
+    no_robustness: Annotated[
+        bool,
+        typer.Option("--no-robustness", help="Leave out the shortcut attacks (robustness)."),
+    ] = False,
+    robustness_limit: Annotated[
+        int,
+        typer.Option(
+            "--robustness-limit",
+            min=1,
+            help="Attack a seeded sample of at most this many rows per dataset.",
+        ),
+    ] = 500,
     text_col: TextCol = None,
     title_col: TitleCol = None,
     label_col: LabelCol = None,
     id_col: IdCol = None,
     positive: Positive = None,
 ) -> None:
-    """Write one self-contained HTML report: calibration, ROC, confusion, cross-dataset, audit."""
+    """Write one self-contained HTML report: calibration, ROC, cross-dataset, robustness, audit."""
     from veracity.detector import Detector
     from veracity.evaluate.report import score_dataset, write_report
 
@@ -267,6 +303,11 @@ def report(
             audits, note = None, "The data audit was left out (--no-audit)."
             if not no_audit:
                 audits, note = _audits(datasets, settings, progress), ""
+            robustness = None
+            if not no_robustness:
+                robustness = _robustness(
+                    detector.estimator, datasets, robustness_limit, settings, progress
+                )
             matrix = None
             if cross:
                 matrix = _cross_matrix(
@@ -282,6 +323,7 @@ def report(
                 evaluations=evaluations,
                 cross=matrix,
                 audits=audits,
+                robustness=robustness,
                 model=card.to_dict(),
                 notes=[note] if note else [],
             )

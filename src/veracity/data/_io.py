@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import math
+import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _PARQUET_MAGIC = b"PAR1"
 _SNIFF_BYTES = 8192
 _CHUNK = 1 << 20
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,15 @@ def check_file(path: Path, settings: Settings) -> Path:
     InputTooLargeError
         The file is over ``settings.max_file_bytes``.
     """
-    path = path.expanduser().absolute()
-    if not path.exists():
+    try:
+        path = path.expanduser().absolute()
+        exists = path.exists()
+    except (OSError, RuntimeError) as exc:  # name too long; "~user" with no such user
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DataFormatError(
+            f"{str(path)[:200]!r}: cannot be used as a file name ({reason})."
+        ) from None
+    if not exists:
         raise DataFormatError(f"{path}: no such file. Check the path (or the dataset name).")
     if not path.is_file():
         raise DataFormatError(
@@ -261,6 +270,8 @@ def parse_json_records(raw: RawFile) -> pd.DataFrame:
             raise DataFormatError(
                 f"{raw.path}: is not valid JSON (line {exc.lineno}: {exc.msg})."
             ) from exc
+        except RecursionError:
+            raise DataFormatError(_too_deep(raw.path, "the array")) from None
         for number, item in enumerate(loaded, start=1):
             records.append(_as_record(raw.path, item, f"item {number}"))
     else:
@@ -274,17 +285,28 @@ def parse_json_records(raw: RawFile) -> pd.DataFrame:
                     f"{raw.path}: line {number} is not valid JSON ({exc.msg} at column "
                     f"{exc.colno}); each line must hold one JSON object."
                 ) from exc
+            except RecursionError:
+                raise DataFormatError(_too_deep(raw.path, f"line {number}")) from None
             records.append(_as_record(raw.path, item, f"line {number}"))
     if not records:
         raise DataFormatError(f"{raw.path}: holds no records; it needs one JSON object per line.")
     columns: dict[str, None] = {}
     for record in records:
         columns.update(dict.fromkeys(record))
-    frame = pd.DataFrame(
-        {col: [cell_to_str(r.get(col)) for r in records] for col in columns}, dtype="str"
-    )
+    try:
+        cells = {col: [_no_surrogates(cell_to_str(r.get(col))) for r in records] for col in columns}
+    except RecursionError:  # a value nested too deeply to write back as JSON text
+        raise DataFormatError(_too_deep(raw.path, "a value")) from None
+    frame = pd.DataFrame(cells, dtype="str")
     _require_rows(raw.path, frame)
     return frame
+
+
+def _too_deep(path: Path, where: str) -> str:
+    return (
+        f"{path}: {where} is nested too deeply to read as JSON; "
+        "records must be flat objects of text and label."
+    )
 
 
 def _as_record(path: Path, item: object, where: str) -> dict[str, Any]:
@@ -293,7 +315,17 @@ def _as_record(path: Path, item: object, where: str) -> dict[str, Any]:
             f"{path}: {where} is a JSON {type(item).__name__}, not an object; "
             'each record must look like {"text": "...", "label": "..."}.'
         )
-    return {str(k): v for k, v in item.items()}
+    return {_no_surrogates(str(k)): v for k, v in item.items()}
+
+
+def _no_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (JSON escapes such as ``\\udcff``) as U+FFFD.
+
+    They are not valid Unicode text and cannot be stored or encoded as UTF-8.
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def parse_parquet(raw: RawFile) -> pd.DataFrame:
@@ -312,14 +344,16 @@ def parse_parquet(raw: RawFile) -> pd.DataFrame:
         )
     try:
         frame = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+        # inside the try: damaged string data only fails when converted (ArrowException)
+        cells = {
+            str(col): [_no_surrogates(cell_to_str(v)) for v in frame[col].tolist()]
+            for col in frame.columns
+        }
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...; wrap them all
         raise DataFormatError(
             f"{raw.path}: cannot be read as Parquet ({_first_line(exc)}); the file may be damaged."
         ) from exc
-    out = pd.DataFrame(
-        {str(col): [cell_to_str(v) for v in frame[col].tolist()] for col in frame.columns},
-        dtype="str",
-    )
+    out = pd.DataFrame(cells, dtype="str")
     _require_rows(raw.path, out)
     return out
 

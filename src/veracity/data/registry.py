@@ -81,6 +81,21 @@ NAMES: tuple[str, ...] = tuple(
 )
 
 
+def _as_path(name: str) -> Path:
+    """``name`` as a path (``~`` expanded); DataFormatError when the OS cannot use it."""
+    try:
+        path = Path(name).expanduser()
+        path.exists()  # raises for a name too long for the file system
+    except (OSError, RuntimeError) as exc:  # RuntimeError: "~user" with no such user
+        reason = getattr(exc, "strerror", None) or str(exc)
+        shown = name if len(name) <= 100 else name[:100] + "…"
+        raise DataFormatError(
+            f"{shown!r} cannot be used as a file name ({reason}); give a dataset name "
+            "or an existing path."
+        ) from None
+    return path
+
+
 def _candidates(settings: Settings) -> list[Path]:
     if settings.datasets_dir is not None:
         return [Path(settings.datasets_dir).expanduser()]
@@ -189,9 +204,10 @@ def load_dataset(
         "label_map": label_map,
     }
     given = sorted(k for k, v in options.items() if v is not None)
+    given_path = _as_path(name_or_path)
     base, _, split = name_or_path.partition(":")
     entry = _ENTRIES.get(base)
-    if entry is not None and not Path(name_or_path).exists():
+    if entry is not None and not given_path.exists():
         _no_options(given, name_or_path)
         if split and split not in entry.splits:
             choices = ", ".join(f"{base}:{s}" for s in entry.splits) or f"only {base}"
@@ -203,7 +219,7 @@ def load_dataset(
                 f"{folder}. Available: {', '.join(available_datasets(settings)) or 'none'}."
             )
         return entry.load(folder, split or None, settings, name_or_path)
-    path = Path(name_or_path).expanduser()
+    path = given_path
     if path.is_dir():
         _no_options(given, name_or_path)
         return _load_folder(path.absolute(), settings)

@@ -3,10 +3,14 @@
 Only ``http`` and ``https`` URLs are fetched. Before every request, the first and each
 redirect (at most :data:`MAX_REDIRECTS`), the host is resolved and refused when any of
 its addresses is loopback, private, link-local, multicast, reserved, unspecified or
-otherwise not globally routable (IPv4-mapped IPv6 addresses are unwrapped first). The
-whole fetch has a :data:`TIMEOUT_SECONDS` deadline and a :data:`MAX_BYTES` body cap;
-proxies from the environment are not used. The article text is extracted with
-trafilatura (plain-text responses are used as they are).
+otherwise not globally routable. IPv4 addresses embedded in IPv6 ones (IPv4-mapped,
+6to4, Teredo, NAT64) are unwrapped first and checked too. A numeric host in any form
+the C library accepts (``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``) or an
+IPv6 literal is decoded by veracity itself and checked as the address it is; names are
+resolved in the ASCII (IDNA) form the HTTP client connects to. The whole fetch has a
+:data:`TIMEOUT_SECONDS` deadline and a :data:`MAX_BYTES` body cap; proxies from the
+environment are not used. The article text is extracted with trafilatura (plain-text
+responses are used as they are).
 
 Known limit: the address is checked, then the HTTP client resolves the host again, so a
 DNS server that answers differently within a second (DNS rebinding) is not stopped here;
@@ -16,6 +20,7 @@ run the service behind an egress firewall when that matters.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import time
 from collections.abc import Callable
@@ -55,23 +60,72 @@ class FetchedPage:
 
 
 def _system_resolver(host: str, port: int) -> list[str]:
+    """The addresses of ``host``: a numeric host is decoded here, names go to getaddrinfo."""
+    literal = _literal_address(host)
+    if literal is not None:
+        return [literal]
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# Numeric IPv4 hosts in the forms inet_aton accepts: 1 to 4 parts, decimal, octal or hex.
+_NUMERIC_HOST = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}\.?", re.I)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries: mapped, 6to4, Teredo or NAT64."""
+    found = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if any(ip in net for net in _NAT64):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 def _refused(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_loopback
-        or ip.is_private
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or not ip.is_global
+    """True when ``address`` (or an IPv4 address inside it) is not on the public internet."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return True  # not an address at all: nothing to connect to safely
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        candidates = [*_embedded_ipv4(ip)] or candidates
+    return any(
+        c.is_loopback
+        or c.is_private
+        or c.is_link_local
+        or c.is_multicast
+        or c.is_reserved
+        or c.is_unspecified
+        or not c.is_global
+        for c in candidates
     )
+
+
+def _literal_address(host: str) -> str | None:
+    """The address a numeric host stands for (IPv6 literal or any IPv4 form), else None.
+
+    Raises
+    ------
+    veracity.errors.InputError
+        The host looks numeric but is not a valid address (``256.1.1.1``, ``0x``).
+    """
+    try:
+        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+    except ValueError:
+        pass
+    if _NUMERIC_HOST.fullmatch(host) is None:
+        return None
+    try:
+        return socket.inet_ntoa(socket.inet_aton(host.rstrip(".")))
+    except OSError:
+        raise InputError(f"the host {host!r} is not a valid IP address") from None
 
 
 def check_public_url(url: str, resolver: Resolver | None = None) -> httpx.URL:
@@ -95,8 +149,10 @@ def check_public_url(url: str, resolver: Resolver | None = None) -> httpx.URL:
     if parsed.userinfo:
         raise InputError("URLs with a user name or password are not fetched")
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    # the ASCII (IDNA) host is what the HTTP client will connect to: check that one
+    host = parsed.raw_host.decode("ascii", errors="replace")
     try:
-        addresses = (resolver or _system_resolver)(parsed.host, port)
+        addresses = (resolver or _system_resolver)(host, port)
     except (OSError, UnicodeError):
         raise InputError(f"the host {parsed.host!r} could not be resolved") from None
     if not addresses:

@@ -142,13 +142,16 @@ def list_checks(
     if q:
         conditions.append(Check.text.ilike(f"%{_like_escape(q)}%", escape="\\"))
     total = session.scalar(select(func.count()).select_from(Check).where(*conditions)) or 0
+    offset = (page - 1) * per_page
+    if offset >= total:  # past the last page; a huge page must not overflow SQLite's OFFSET
+        return Page([], int(total), page, per_page)
     stmt = (
         select(Check)
         .where(*conditions)
         .options(selectinload(Check.feedback))
         .order_by(Check.id.desc())
         .limit(per_page)
-        .offset((page - 1) * per_page)
+        .offset(offset)
     )
     return Page(list(session.scalars(stmt)), int(total), page, per_page)
 

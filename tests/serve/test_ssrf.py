@@ -1,0 +1,213 @@
+"""SSRF: every spelling of an internal address is refused, before any request is sent.
+
+Numeric hosts (decimal, octal, hex, short forms), IPv6 literals (loopback, IPv4-mapped,
+6to4, NAT64), names that resolve to loopback or to the cloud metadata address, and
+redirects to any of them. The real default resolver is used for numeric hosts (they are
+decoded by veracity, never sent to DNS); names are resolved by a patched
+``socket.getaddrinfo``, so no test touches the network.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from veracity.errors import InputError
+from veracity.serve.fetch import FetchedPage, check_public_url, fetch_text
+
+PUBLIC = "93.184.216.34"
+#: What the patched getaddrinfo answers for names (IP literals never reach it).
+NAMES = {
+    "news.example": PUBLIC,
+    "localhost": "127.0.0.1",
+    "internal.example": "127.0.0.1",
+    "metadata.google.internal": "169.254.169.254",
+    "rebind.example": "10.0.0.5",
+    "v6.example": "::1",
+}
+
+LOOPBACK_SPELLINGS = [
+    "http://127.0.0.1/",
+    "http://2130706433/",  # decimal
+    "http://0x7f000001/",  # hex, one part
+    "http://0x7f.0x0.0x0.0x1/",  # hex, four parts
+    "http://0x7f.1/",  # hex, short form
+    "http://0177.1/",  # octal, short form
+    "http://017700000001/",  # octal, one part
+    "http://127.1/",  # short form
+    "http://127.0.1/",  # three parts
+    "http://127.0.0.1./",  # trailing dot
+    "http://0/",  # 0.0.0.0
+    "http://[::1]/",  # IPv6 loopback
+    "http://[0:0:0:0:0:0:0:1]/",
+    "http://[::ffff:127.0.0.1]/",  # IPv4-mapped
+    "http://[::ffff:7f00:1]/",  # IPv4-mapped, hex
+    "http://[::127.0.0.1]/",  # IPv4-compatible (deprecated)
+    "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+    "http://[64:ff9b::7f00:1]/",  # NAT64 of 127.0.0.1
+    "http://localhost/",
+    "http://LOCALHOST:8000/admin",
+    "http://internal.example/",
+    "http://v6.example/",
+]
+
+METADATA_SPELLINGS = [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://2852039166/latest/meta-data/",  # decimal
+    "http://0xa9fea9fe/",  # hex
+    "http://0251.0376.43518/",  # octal, short form
+    "http://169.254.43518/",  # short form
+    "http://[::ffff:169.254.169.254]/",
+    "http://[::ffff:a9fe:a9fe]/",
+    "http://[64:ff9b::a9fe:a9fe]/",  # NAT64
+    "http://[2002:a9fe:a9fe::]/",  # 6to4
+    "http://metadata.google.internal/computeMetadata/v1/",
+    "http://[fd00:ec2::254]/",  # AWS IMDS over IPv6 (unique local)
+]
+
+
+@pytest.fixture(autouse=True)
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names resolve through :data:`NAMES`; unknown names fail. Records what was asked."""
+    asked: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        asked.append(str(host))
+        if host not in NAMES:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        address = NAMES[host]
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def recording_transport() -> tuple[httpx.MockTransport, list[str]]:
+    """A transport that answers every request with an article, recording the URLs."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, text="secret " * 50, headers={"content-type": "text/plain"})
+
+    return httpx.MockTransport(handler), seen
+
+
+@pytest.mark.parametrize("url", LOOPBACK_SPELLINGS + METADATA_SPELLINGS)
+def test_internal_spellings_are_refused_without_a_request(url: str) -> None:
+    mock, seen = recording_transport()
+    with pytest.raises(InputError, match="refusing to fetch"):
+        fetch_text(url, transport=mock)
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://2130706433/",
+        "http://0x7f000001/",
+        "http://0177.1/",
+        "http://127.1/",
+        "http://[::ffff:127.0.0.1]/",
+    ],
+)
+def test_numeric_hosts_are_decoded_not_sent_to_dns(url: str, fake_dns: list[str]) -> None:
+    with pytest.raises(InputError, match=r"resolves to (127\.0\.0\.1|::ffff:7f00:1)"):
+        check_public_url(url)
+    assert fake_dns == []  # a DNS server could not have answered with a public address
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://0177.0.0.1/",  # httpx refuses leading-zero dotted quads outright
+        "http://0251.0376.0251.0376/",
+        "http://4294967296/",  # past 255.255.255.255
+        "http://256.1.1.1/",
+    ],
+)
+def test_malformed_numeric_hosts_are_refused(url: str) -> None:
+    mock, seen = recording_transport()
+    with pytest.raises(InputError, match=r"not a valid|could not be resolved"):
+        fetch_text(url, transport=mock)
+    assert seen == []
+
+
+def test_a_public_name_and_a_public_numeric_host_pass() -> None:
+    assert check_public_url("http://news.example/a").host == "news.example"
+    assert check_public_url("http://1572395042/").host == "1572395042"  # 93.184.216.34
+
+
+def test_a_name_with_any_internal_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Round-robin DNS: one public and one private address is still refused."""
+    with pytest.raises(InputError, match=r"10\.0\.0\.5"):
+        check_public_url("http://mixed.example/", lambda host, port: [PUBLIC, "10.0.0.5"])
+
+
+def redirect_handler(target: str) -> tuple[httpx.MockTransport, list[str]]:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.host == "news.example":
+            return httpx.Response(302, headers={"location": target})
+        return httpx.Response(200, text="secret " * 50, headers={"content-type": "text/plain"})
+
+    return httpx.MockTransport(handler), seen
+
+
+@pytest.mark.parametrize("target", [*METADATA_SPELLINGS, "http://localhost:8000/"])
+def test_redirects_to_internal_addresses_are_refused(target: str) -> None:
+    mock, seen = redirect_handler(target)
+    with pytest.raises(InputError, match="refusing to fetch"):
+        fetch_text("http://news.example/story", transport=mock)
+    assert seen == ["http://news.example/story"]
+
+
+def test_a_chain_of_public_redirects_ending_internal_is_refused() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        hops = {
+            "/1": "http://news.example/2",
+            "/2": "http://news.example/3",
+            "/3": "http://[::ffff:169.254.169.254]/latest/meta-data/",
+        }
+        return httpx.Response(302, headers={"location": hops[request.url.path]})
+
+    with pytest.raises(InputError, match=r"169\.254\.169\.254"):
+        fetch_text("http://news.example/1", transport=httpx.MockTransport(handler))
+    assert len(seen) == 3 and all("news.example" in url for url in seen)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://2130706433/",
+        "http://127.1/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://localhost/",
+        "http://0xa9fea9fe/latest/meta-data/",
+    ],
+)
+def test_the_api_answers_422_problem_json(client: TestClient, url: str) -> None:
+    r = client.post("/v1/check", json={"url": url})
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "not a public internet address" in r.json()["detail"]
+    assert client.get("/v1/checks").json()["total"] == 0  # nothing was stored
+
+
+def test_the_api_fetch_is_the_guarded_one(client: TestClient) -> None:
+    """The service's default fetch goes through the guard (not a stand-in)."""
+    service = client.app.state.service  # type: ignore[attr-defined]
+    fetch: Callable[[str], FetchedPage] = service.fetch
+    with pytest.raises(InputError, match="refusing"):
+        fetch("http://0x7f.1/")
