@@ -1,0 +1,157 @@
+"""`veracity batch`, and the Dask engine of `veracity train` (``--engine dask``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from veracity.cli._common import (
+    IdCol,
+    JsonOpt,
+    ModelOpt,
+    TextCol,
+    TitleCol,
+    _errors,
+    _print_metrics,
+    _progress,
+    app,
+    out,
+)
+from veracity.errors import InputError
+from veracity.settings import Settings
+
+
+@app.command()
+def batch(
+    inputs: Annotated[
+        list[str],
+        typer.Option(
+            "--input",
+            "-i",
+            help="CSV/TSV/JSONL/Parquet file or glob pattern (quote it); repeatable.",
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="Output directory of Parquet parts (e.g. scored.parquet)."
+        ),
+    ],
+    model: ModelOpt = None,
+    text_col: TextCol = None,
+    title_col: TitleCol = None,
+    id_col: IdCol = None,
+    partition_rows: Annotated[
+        int,
+        typer.Option(
+            "--partition-rows", min=1, help="Most rows per partition (memory per worker)."
+        ),
+    ] = 10_000,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Address of a running Dask scheduler (tcp://HOST:PORT)."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Worker processes of the local cluster.")
+    ] = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score a corpus with Dask: resumable Parquet parts, bad rows to _rejects with a reason."""
+    from veracity.batch import Columns, score_files
+
+    with _errors():
+        settings = Settings()
+        with _progress() as progress:
+            task = progress.add_task("starting", total=None)
+            result = score_files(
+                inputs,
+                output,
+                model=model,
+                columns=Columns(text_col=text_col, title_col=title_col, id_col=id_col),
+                partition_rows=partition_rows,
+                scheduler=scheduler,
+                workers=workers,
+                settings=settings,
+                stage=lambda name: progress.update(task, description=name),
+                advance=lambda n: progress.advance(task, n),
+                total=lambda n: progress.update(task, total=n),
+            )
+    if as_json:
+        data: dict[str, Any] = {**vars(result), "output": str(result.output)}
+        out.print_json(json.dumps(data))
+        return
+    rate = (result.scored + result.rejected) / result.seconds if result.seconds else 0.0
+    out.print(
+        f"scored [bold]{result.scored:,}[/] rows, rejected [bold]{result.rejected:,}[/] "
+        f"in {result.partitions:,} partitions ({result.skipped:,} already done) "
+        f"in {result.seconds:.1f} s ({rate:,.0f} rows/s) with {result.model_id}"
+    )
+    for reason, count in sorted(result.reasons.items()):
+        out.print(f"  rejected, {reason}: {count:,}")
+    out.print(f"output: {result.output} (rejects in {result.output / '_rejects'})")
+
+
+def train_with_dask(
+    data: list[str],
+    out_dir: Path,
+    *,
+    preset: str,
+    params: dict[str, Any],
+    columns: dict[str, Any],
+    test_size: float,
+    seed: int,
+    refused: dict[str, bool],
+    as_json: bool,
+) -> None:
+    """``veracity train --engine dask``: train out of core, save, print like ``train``."""
+    from veracity.batch import Columns
+    from veracity.batch.training import train_sources
+    from veracity.models.artifact import load_card, save_model
+
+    given = [name for name, used in refused.items() if used]
+    if given:
+        raise InputError(
+            f"{', '.join(given)} cannot be used with --engine dask (it holds out a hashed "
+            f"--test-size share of the rows); drop {'them' if len(given) > 1 else 'it'} or use "
+            "--engine memory"
+        )
+    settings = Settings()
+    cols = Columns(
+        text_col=columns["text_col"],
+        title_col=columns["title_col"],
+        id_col=columns["id_col"],
+        label_col=columns["label_col"],
+        positive=columns["positive"],
+    )
+    with _progress() as progress:
+        task = progress.add_task("starting", total=None)
+        result = train_sources(
+            data,
+            preset=preset,
+            params=params,
+            columns=cols,
+            test_size=test_size,
+            seed=seed,
+            settings=settings,
+            stage=lambda name: progress.update(task, description=name),
+        )
+        progress.update(task, description="saving")
+        path = save_model(result.estimator, out_dir, result.card)
+        progress.update(task, description="done")
+    card = load_card(path)
+    if as_json:
+        out.print_json(json.dumps({"model": str(path), "card": card.to_dict()}, default=str))
+        return
+    report = result.report
+    out.print(f"saved [bold]{card.model_id}[/] to {path}")
+    out.print(
+        f"rows: {report['rows_loaded']:,} loaded, {report['rejected']:,} rejected, "
+        f"{report['duplicates_dropped']:,} exact duplicates dropped, "
+        f"{report['train_rows']:,} trained on over {report['epochs']} epochs of "
+        f"{report['partitions']:,} partitions; fit {report['fit_seconds']} s"
+    )
+    for name, metrics in result.test_metrics.items():
+        _print_metrics(name, metrics)
