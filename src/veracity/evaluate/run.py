@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veracity.evaluate.metrics import MetricReport, evaluate_binary, multiclass_report
+from veracity.models.claims import model_input
 from veracity.types import FAKE, RELIABLE
 
 if TYPE_CHECKING:
@@ -25,10 +26,16 @@ def predict_proba_batched(
     batch_size: int = 512,
     advance: Callable[[int], None] | None = None,
 ) -> NDArray[np.float64]:
-    """``estimator.predict_proba`` in batches, calling ``advance(n)`` after each (progress bars)."""
+    """``estimator.predict_proba`` in batches, calling ``advance(n)`` after each (progress bars).
+
+    ``texts`` may also be a frame of texts and metadata (see
+    :func:`veracity.models.claims.model_input`); it is then sliced by rows.
+    """
     parts = []
     for start in range(0, len(texts), batch_size):
-        chunk = list(texts[start : start + batch_size])
+        chunk: Any = texts[start : start + batch_size]
+        if not hasattr(chunk, "columns"):  # a DataFrame slice stays a DataFrame
+            chunk = list(chunk)
         parts.append(np.asarray(estimator.predict_proba(chunk), dtype=np.float64))
         if advance is not None:
             advance(len(chunk))
@@ -77,7 +84,8 @@ def evaluate_dataset(
         )
     texts = dataset.texts()
     estimator = detector.estimator
-    proba = predict_proba_batched(estimator, texts, advance=advance)
+    X = model_input(estimator, dataset.frame, texts)
+    proba = predict_proba_batched(estimator, X, advance=advance)
     abstained = None
     classes = [str(c) for c in estimator.classes_]
     if FAKE in classes:

@@ -1,0 +1,734 @@
+"""Short claims (LIAR-style): TF-IDF of the statement plus who said it, where and on what.
+
+:class:`ClaimsClassifier` is one calibrated logistic regression over four blocks of
+features, stacked in this order:
+
+1. word n-gram TF-IDF of the statement (after :func:`veracity.text.prepare`);
+2. ``char_wb`` n-gram TF-IDF of the statement;
+3. one-hot metadata tokens, kept when seen in at least ``meta_min_count`` training
+   rows: ``speaker=…``, ``party=…``, ``state=…``, ``job=…``, one ``subject=…`` per
+   comma-separated subject, one ``context=…`` per word of the venue
+   ("a TV interview" → ``context=tv``, ``context=interview``);
+4. the **speaker prior**: per class, the log-ratio of the speaker's smoothed share
+   of that label in the training labels to its overall share, plus ``log(1 + n)``
+   of their training statements. Inside ``fit`` it is
+   computed out-of-fold (``prior_folds`` folds), so no training row ever sees its
+   own label; at prediction time it uses all training rows.
+
+The speaker prior is *not* LIAR's ``credit_*`` columns: those counts are per row and
+include the rating of the statement being judged (a label leak), so metadata names
+starting with ``credit_`` are refused and such columns in ``X`` are ignored.
+
+With ``metadata=()`` the model reads the statement only (preset ``claims-lr.v1``);
+with the default metadata it is ``claims-meta.v1``. :func:`model_input` builds the
+``X`` an estimator wants from a dataset frame (training and evaluation use it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from veracity.errors import InputError
+from veracity.explain import term_contributions
+from veracity.models.linear import _check_texts, fit_temperature, temperature_proba
+from veracity.text import prepare
+from veracity.types import FAKE, Evidence, Label
+
+__all__ = ["METADATA", "ClaimsClassifier", "model_input", "out_of_fold_prior"]
+
+#: Metadata columns :class:`ClaimsClassifier` can read, as named in veracity's LIAR frame.
+METADATA: tuple[str, ...] = ("speaker", "party", "state", "job", "subject", "context")
+#: Columns split into several tokens: subjects on commas, the venue into words.
+_MULTI = {"subject", "context"}
+#: Prefix of LIAR's credit-history counts, which include the judged statement's label.
+_LEAKY_PREFIX = "credit_"
+_CALIBRATIONS = ("sigmoid", "isotonic", "temperature")
+_MISSING = {"", "nan", "none", "<na>"}
+_EPS = 1e-12
+
+
+def model_input(estimator: Any, frame: pd.DataFrame, texts: Sequence[str]) -> Any:
+    """What ``estimator`` takes as ``X`` for the rows of ``frame``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A veracity estimator; one whose ``uses_metadata`` names columns (like
+        :class:`ClaimsClassifier`) gets a frame, any other one the texts.
+    frame : pandas.DataFrame
+        The rows (a dataset frame, possibly with ``speaker``, ``party``… columns).
+    texts : sequence of str
+        The model text of each row (e.g. ``title + text``), in ``frame``'s order.
+
+    Returns
+    -------
+    list of str or pandas.DataFrame
+        ``list(texts)``, or a frame with a ``text`` column and those of the
+        estimator's metadata columns that ``frame`` has.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"speaker": ["a"], "credit_false": [3]})
+    >>> model_input(ClaimsClassifier(), frame, ["Taxes went up."]).columns.tolist()
+    ['text', 'speaker']
+    >>> model_input(ClaimsClassifier(metadata=()), frame, ["Taxes went up."])
+    ['Taxes went up.']
+    """
+    columns = [c for c in getattr(estimator, "uses_metadata", ()) if c in frame.columns]
+    if not columns:
+        return list(texts)
+    out = pd.DataFrame({"text": list(texts)})
+    for column in columns:
+        out[column] = frame[column].astype(str).to_numpy()
+    return out
+
+
+def _normal(value: Any) -> str:
+    """A metadata cell as a lower-case, space-free token ("" when missing)."""
+    text = str(value).strip().lower()
+    return "" if text in _MISSING else re.sub(r"\s+", "_", text)
+
+
+def _tokens(column: str, value: Any) -> list[str]:
+    if column == "subject":
+        parts = [_normal(p) for p in str(value).split(",")]
+    elif column == "context":
+        parts = re.findall(r"[a-z0-9]+", str(value).lower())
+    else:
+        parts = [_normal(value)]
+    return [f"{column}={p}" for p in parts if p and p not in _MISSING]
+
+
+def _meta_documents(meta: Mapping[str, list[str]], n: int) -> list[str]:
+    """One space-joined string of metadata tokens per row."""
+    docs: list[list[str]] = [[] for _ in range(n)]
+    for column, values in meta.items():
+        for i, value in enumerate(values):
+            docs[i].extend(_tokens(column, value))
+    return [" ".join(tokens) for tokens in docs]
+
+
+def _prior_rows(
+    keys: Sequence[str],
+    table: Mapping[str, NDArray[np.float64]],
+    prior: NDArray[np.float64],
+    a: float,
+) -> NDArray[np.float64]:
+    """``[log((counts + a * prior) / (n + a) / prior), log(1 + n)]`` per key (unknown: n = 0).
+
+    The first block is the log-ratio of the key's smoothed label distribution to the
+    overall one: 0 for an unknown key, and in the units of a logistic regression's
+    logits (a weight of 1 on class k's column is a Bayes update toward k).
+    """
+    zero = np.zeros_like(prior)
+    counts = np.vstack([table.get(k, zero) if k else zero for k in keys])
+    n = counts.sum(axis=1, keepdims=True)
+    shares = (counts + a * prior) / (n + a)
+    rows: NDArray[np.float64] = np.hstack([np.log(shares) - np.log(prior), np.log1p(n)])
+    return rows
+
+
+def _count_table(
+    keys: Sequence[str], onehot: NDArray[np.float64]
+) -> dict[str, NDArray[np.float64]]:
+    table: dict[str, NDArray[np.float64]] = {}
+    for key, row in zip(keys, onehot, strict=True):
+        if key:
+            table[key] = table.get(key, 0.0) + row
+    return table
+
+
+def out_of_fold_prior(
+    keys: Sequence[str],
+    onehot: Any,
+    *,
+    folds: int = 5,
+    smoothing: float = 10.0,
+    random_state: int | np.random.RandomState | None = None,
+) -> NDArray[np.float64]:
+    """Out-of-fold target encoding: each row's key described by the *other* folds' labels.
+
+    Parameters
+    ----------
+    keys : sequence of str
+        One key per row (a speaker); ``""`` means unknown.
+    onehot : array-like of shape (n_rows, n_classes)
+        The rows' labels, one-hot (or weighted).
+    folds : int, default=5
+        Rows are split into this many shuffled folds; a row's encoding is computed
+        from the rows of the other folds only, so it never includes its own label.
+    smoothing : float, default=10.0
+        Pseudo-count of the overall label distribution (of all rows) mixed in.
+    random_state : int, RandomState instance or None
+        Seeds the fold shuffling.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, n_classes + 1)
+        Per class, the log-ratio of the key's smoothed label share to the overall
+        share (0 when the key has no rows in the other folds), then ``log(1 + n)``
+        of its rows in the other folds.
+
+    Examples
+    --------
+    A speaker seen once has nothing but their own label, so out of fold they get
+    the overall distribution:
+
+    >>> out_of_fold_prior(["a", "b"], [[1.0, 0.0], [0.0, 1.0]], folds=2, smoothing=1.0).tolist()
+    [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    y = np.asarray(onehot, dtype=np.float64)
+    keys = list(keys)
+    prior = y.mean(axis=0)
+    out = np.zeros((len(keys), y.shape[1] + 1), dtype=np.float64)
+    splitter = KFold(n_splits=folds, shuffle=True, random_state=random_state)
+    for fit_rows, encode_rows in splitter.split(y):
+        table = _count_table([keys[i] for i in fit_rows], y[fit_rows])
+        out[encode_rows] = _prior_rows([keys[i] for i in encode_rows], table, prior, smoothing)
+    return out
+
+
+def _check_pair(name: str, value: Any) -> None:
+    ok = (
+        isinstance(value, tuple | list)
+        and len(value) == 2
+        and all(isinstance(v, Integral) and not isinstance(v, bool) for v in value)
+        and 1 <= value[0] <= value[1]
+    )
+    if not ok:
+        raise InputError(f"{name} must be a pair (low, high) with 1 <= low <= high, got {value!r}")
+
+
+def _check_int(name: str, value: Any, low: int, *, none_ok: bool = False) -> None:
+    if none_ok and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise InputError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+def _check_positive(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, Real) or not float(value) > 0:
+        raise InputError(f"{name} must be a positive number, got {value!r}")
+
+
+class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Calibrated logistic regression on a claim's text and, optionally, its metadata.
+
+    Parameters
+    ----------
+    metadata : tuple of str, default=("speaker", "party", "state", "job", "subject", "context")
+        Metadata columns to read from ``X`` (any of :data:`METADATA`); ``()`` reads the
+        text only. Names starting with ``credit_`` are refused: LIAR's credit-history
+        counts include the label of the statement being judged.
+    word_ngram_range : tuple of (int, int), default=(1, 2)
+        Lengths of the word n-grams.
+    char_ngram_range : tuple of (int, int), default=(2, 5)
+        Lengths of the ``char_wb`` n-grams.
+    max_word_features, max_char_features : int or None, default=100_000
+        Keep only this many most frequent n-grams (None: all).
+    min_df : int, default=2
+        Ignore n-grams found in fewer statements than this.
+    meta_min_count : int, default=2
+        Ignore metadata tokens found in fewer training rows than this.
+    speaker_prior : bool, default=True
+        Add the out-of-fold speaker prior (needs ``"speaker"`` in ``metadata``).
+    prior_smoothing : float, default=10.0
+        Pseudo-count of the overall label distribution in the speaker prior.
+    prior_folds : int, default=5
+        Folds of the out-of-fold speaker prior.
+    C : float, default=1.0
+        Inverse L2 regularization strength of the logistic regression.
+    calibration : {"sigmoid", "isotonic", "temperature"}, default="sigmoid"
+        How out-of-fold scores become probabilities (``"temperature"``: two classes only).
+    cv : int, default=5
+        Stratified folds for calibration; every class needs at least ``cv`` rows.
+    preprocess : bool, default=True
+        Pass every statement through :func:`veracity.text.prepare` first.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the calibration folds and the speaker-prior folds.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted; ``predict_proba`` columns follow this order.
+    word_vectorizer_, char_vectorizer_ : sklearn.feature_extraction.text.TfidfVectorizer
+        The text feature blocks, in this order.
+    meta_vectorizer_ : sklearn.feature_extraction.text.CountVectorizer or None
+        Binary metadata tokens (None when no token was frequent enough).
+    prior_speakers_ : list of str or None
+        Speakers of the training rows (None without the speaker prior).
+    prior_counts_ : ndarray of shape (n_speakers, n_classes) or None
+        Their training label counts, in the order of ``prior_speakers_``.
+    class_prior_ : ndarray of shape (n_classes,)
+        Share of each class in the training labels.
+    calibrated_ : sklearn.calibration.CalibratedClassifierCV or None
+        One logistic regression and its calibrator (None with ``"temperature"``).
+    linear_ : sklearn.linear_model.LogisticRegression or None
+        With ``"temperature"``: the regression fitted on all rows; else None.
+    temperature_ : float or None
+        With ``"temperature"``: the fitted temperature; else None.
+
+    Notes
+    -----
+    ``X`` is a :class:`pandas.DataFrame` with a ``text`` column (str) plus any of the
+    ``metadata`` columns (cells are turned into str; missing columns count as empty),
+    or a plain sequence of str (no metadata at all, e.g. ``veracity check``). Other
+    columns are ignored. Metadata cells are matched case-insensitively.
+    Like :class:`~veracity.models.linear.TfidfLogisticClassifier`, vocabularies are
+    learned once on all training rows before the calibration folds are split.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame({
+    ...     "text": ["Taxes went up last year."] * 12,
+    ...     "speaker": ["ann"] * 6 + ["bob"] * 6,
+    ... })
+    >>> y = ["reliable"] * 6 + ["fake"] * 6
+    >>> model = ClaimsClassifier(min_df=1, cv=3, random_state=0).fit(X, y)
+    >>> model.predict(pd.DataFrame({"text": ["Taxes went up."], "speaker": ["bob"]})).tolist()
+    ['fake']
+    >>> model.explain({"text": "Taxes went up.", "speaker": "bob"}, top_k=1)[0].term
+    'speaker: bob'
+    """
+
+    #: Every metadata column the class can read (:func:`model_input` passes those present).
+    metadata_columns: ClassVar[tuple[str, ...]] = METADATA
+
+    def __init__(
+        self,
+        *,
+        metadata: tuple[str, ...] = METADATA,
+        word_ngram_range: tuple[int, int] = (1, 2),
+        char_ngram_range: tuple[int, int] = (2, 5),
+        max_word_features: int | None = 100_000,
+        max_char_features: int | None = 100_000,
+        min_df: int = 2,
+        meta_min_count: int = 2,
+        speaker_prior: bool = True,
+        prior_smoothing: float = 10.0,
+        prior_folds: int = 5,
+        C: float = 1.0,
+        calibration: str = "sigmoid",
+        cv: int = 5,
+        preprocess: bool = True,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.metadata = metadata
+        self.word_ngram_range = word_ngram_range
+        self.char_ngram_range = char_ngram_range
+        self.max_word_features = max_word_features
+        self.max_char_features = max_char_features
+        self.min_df = min_df
+        self.meta_min_count = meta_min_count
+        self.speaker_prior = speaker_prior
+        self.prior_smoothing = prior_smoothing
+        self.prior_folds = prior_folds
+        self.C = C
+        self.calibration = calibration
+        self.cv = cv
+        self.preprocess = preprocess
+        self.random_state = random_state
+
+    @property
+    def uses_metadata(self) -> tuple[str, ...]:
+        """The metadata columns this model reads (what :func:`model_input` passes it)."""
+        return tuple(c for c in self.metadata_columns if c in tuple(self.metadata))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.classifier_tags.multi_class = self.calibration != "temperature"
+        return tags
+
+    # -- input ---------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        if isinstance(self.metadata, str) or not isinstance(self.metadata, tuple | list):
+            raise InputError(f"metadata must be a tuple of column names, got {self.metadata!r}")
+        leaky = [c for c in self.metadata if str(c).startswith(_LEAKY_PREFIX)]
+        if leaky:
+            raise InputError(
+                f"metadata {leaky!r} refused: LIAR's credit_* counts include the rating of the "
+                "statement being judged (a label leak); the speaker prior is the leak-free "
+                "alternative"
+            )
+        unknown = [c for c in self.metadata if c not in METADATA]
+        if unknown:
+            raise InputError(f"unknown metadata {unknown!r}; choose from {', '.join(METADATA)}")
+        _check_pair("word_ngram_range", self.word_ngram_range)
+        _check_pair("char_ngram_range", self.char_ngram_range)
+        _check_int("max_word_features", self.max_word_features, 1, none_ok=True)
+        _check_int("max_char_features", self.max_char_features, 1, none_ok=True)
+        _check_int("min_df", self.min_df, 1)
+        _check_int("meta_min_count", self.meta_min_count, 1)
+        _check_int("prior_folds", self.prior_folds, 2)
+        _check_int("cv", self.cv, 2)
+        _check_positive("prior_smoothing", self.prior_smoothing)
+        _check_positive("C", self.C)
+        if self.calibration not in _CALIBRATIONS:
+            raise InputError(
+                f"calibration must be one of {', '.join(_CALIBRATIONS)}, got {self.calibration!r}"
+            )
+
+    def _split(self, X: Any) -> tuple[list[str], dict[str, list[str]]]:
+        """``(texts, {metadata column: cells})`` of ``X`` (a frame or a sequence of str)."""
+        if isinstance(X, pd.DataFrame):
+            if "text" not in X.columns:
+                raise InputError(
+                    "X is a DataFrame without a 'text' column; give the statements in 'text' "
+                    f"(columns found: {', '.join(map(str, X.columns))})"
+                )
+            texts = _check_texts(X["text"].tolist())
+            meta = {
+                c: ["" if pd.isna(v) else str(v) for v in X[c].tolist()]
+                for c in self.uses_metadata
+                if c in X.columns
+            }
+            return texts, meta
+        return _check_texts(X), {}
+
+    def prepare_texts(self, X: Sequence[str]) -> list[str]:
+        """The statements as the vectorizers see them (after ``prepare`` if ``preprocess``)."""
+        texts = _check_texts(X)
+        return [prepare(t) for t in texts] if self.preprocess else texts
+
+    def _use_prior(self) -> bool:
+        return bool(self.speaker_prior) and "speaker" in tuple(self.metadata)
+
+    # -- fitting -------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any, sample_weight: Any | None = None) -> ClaimsClassifier:
+        """Learn the vocabularies, the speaker prior, the regression and its calibration.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or sequence of str
+            A frame with a ``text`` column and metadata columns (see Notes), or texts.
+        y : array-like of shape (n_rows,)
+            Their labels (e.g. LIAR's six ratings, or ``"fake"`` / ``"reliable"``).
+        sample_weight : array-like of shape (n_rows,), optional
+            Per-row weights for the regression and the calibrator (the speaker prior
+            counts rows unweighted).
+
+        Returns
+        -------
+        ClaimsClassifier
+            ``self``, fitted.
+        """
+        self._check_params()
+        raw, meta = self._split(X)
+        texts = [prepare(t) for t in raw] if self.preprocess else raw
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(texts):
+            raise InputError(f"X has {len(texts)} rows but y has {len(y)} labels")
+        check_classification_targets(y)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape != (len(texts),):
+                raise InputError(
+                    f"sample_weight must have shape ({len(texts)},), got {sample_weight.shape}"
+                )
+        labels, counts = np.unique(y, return_counts=True)
+        names = labels.tolist()
+        if len(labels) < 2:
+            raise InputError(f"y has only one class ({names[0]!r}); training needs two or more")
+        if self.calibration == "temperature" and len(labels) > 2:
+            raise InputError(
+                "Only binary classification is supported with calibration='temperature': "
+                f"y has {len(labels)} classes; use 'sigmoid' or 'isotonic'"
+            )
+        if counts.min() < self.cv:
+            rare = names[int(np.argmin(counts))]
+            raise InputError(
+                f"calibration uses cv={self.cv} folds, so every class needs at least {self.cv} "
+                f"rows; class {rare!r} has {counts.min()}. Add rows or lower cv."
+            )
+        if self._use_prior() and len(texts) < self.prior_folds:
+            raise InputError(
+                f"the speaker prior uses prior_folds={self.prior_folds} folds, so it needs at "
+                f"least that many rows; X has {len(texts)}. Add rows or lower prior_folds."
+            )
+        rng = check_random_state(self.random_state)
+        prior_seed, cv_seed = (int(s) for s in rng.randint(np.iinfo(np.int32).max, size=2))
+
+        word = TfidfVectorizer(
+            ngram_range=tuple(self.word_ngram_range),
+            max_features=self.max_word_features,
+            min_df=self.min_df,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        char = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=tuple(self.char_ngram_range),
+            max_features=self.max_char_features,
+            min_df=self.min_df,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        blocks = []
+        for kind, vectorizer in (("word", word), ("character", char)):
+            try:
+                blocks.append(vectorizer.fit_transform(texts))
+            except ValueError as exc:  # empty vocabulary, min_df above the number of texts
+                raise InputError(
+                    f"cannot build {kind} features from these texts ({exc}); "
+                    "give more or longer texts, or lower min_df"
+                ) from exc
+        meta_vectorizer: CountVectorizer | None = None
+        docs = _meta_documents(meta, len(texts))
+        if any(docs):
+            meta_vectorizer = CountVectorizer(
+                token_pattern=r"\S+",
+                lowercase=False,
+                binary=True,
+                min_df=self.meta_min_count,
+                dtype=np.float32,
+            )
+            try:
+                blocks.append(meta_vectorizer.fit_transform(docs))
+            except ValueError:  # no token is frequent enough: no metadata block
+                meta_vectorizer = None
+        onehot = (y[:, None] == labels[None, :]).astype(np.float64)
+        speakers: list[str] | None = None
+        speaker_counts: NDArray[np.float64] | None = None
+        if self._use_prior():
+            keys = [_normal(v) for v in meta.get("speaker", [""] * len(texts))]
+            blocks.append(
+                sp.csr_matrix(
+                    out_of_fold_prior(
+                        keys,
+                        onehot,
+                        folds=int(self.prior_folds),
+                        smoothing=float(self.prior_smoothing),
+                        random_state=prior_seed,
+                    )
+                )
+            )
+            table = _count_table(keys, onehot)
+            speakers = sorted(table)
+            speaker_counts = (
+                np.vstack([table[k] for k in speakers])
+                if speakers
+                else np.zeros((0, len(labels)), dtype=np.float64)
+            )
+        features = sp.hstack(blocks, format="csr")
+
+        linear = LogisticRegression(C=float(self.C), solver="lbfgs", max_iter=2000)
+        folds = StratifiedKFold(n_splits=int(self.cv), shuffle=True, random_state=cv_seed)
+        calibrated: Any = None
+        final: Any = None
+        temperature: float | None = None
+        if self.calibration == "temperature":
+            weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+            scores = cross_val_predict(
+                clone(linear), features, y, cv=folds, method="decision_function", params=weights
+            )
+            temperature = fit_temperature(scores, y == labels[1], sample_weight)
+            final = linear.fit(features, y, **weights)
+            classes = final.classes_
+        else:
+            calibrated = CalibratedClassifierCV(
+                linear, method=self.calibration, cv=folds, ensemble=False
+            )
+            calibrated.fit(features, y, sample_weight=sample_weight)
+            classes = calibrated.classes_
+
+        self.word_vectorizer_ = word
+        self.char_vectorizer_ = char
+        self.meta_vectorizer_ = meta_vectorizer
+        self.prior_speakers_ = speakers
+        self.prior_counts_ = speaker_counts
+        self.class_prior_ = onehot.mean(axis=0)
+        self.calibrated_ = calibrated
+        self.linear_ = final
+        self.temperature_ = temperature
+        self.classes_ = classes
+        return self
+
+    # -- prediction ----------------------------------------------------------
+
+    def _features(self, X: Any) -> sp.csr_matrix:
+        check_is_fitted(self)
+        raw, meta = self._split(X)
+        texts = [prepare(t) for t in raw] if self.preprocess else raw
+        blocks = [self.word_vectorizer_.transform(texts), self.char_vectorizer_.transform(texts)]
+        if self.meta_vectorizer_ is not None:
+            blocks.append(self.meta_vectorizer_.transform(_meta_documents(meta, len(texts))))
+        if self.prior_speakers_ is not None and self.prior_counts_ is not None:
+            keys = [_normal(v) for v in meta.get("speaker", [""] * len(texts))]
+            table = dict(zip(self.prior_speakers_, self.prior_counts_, strict=True))
+            blocks.append(
+                sp.csr_matrix(
+                    _prior_rows(keys, table, self.class_prior_, float(self.prior_smoothing))
+                )
+            )
+        return sp.hstack(blocks, format="csr")
+
+    def _linear(self) -> LogisticRegression:
+        check_is_fitted(self)
+        if self.calibrated_ is None:
+            return self.linear_
+        return self.calibrated_.calibrated_classifiers_[0].estimator
+
+    def predict_proba(self, X: Any) -> NDArray[np.float64]:
+        """Calibrated class probabilities, columns in the order of ``classes_``."""
+        features = self._features(X)
+        if self.temperature_ is not None:
+            p1 = temperature_proba(self._linear().decision_function(features), self.temperature_)
+            return np.column_stack([1.0 - p1, p1])
+        proba: NDArray[np.float64] = self.calibrated_.predict_proba(features)
+        return proba
+
+    def predict(self, X: Any) -> NDArray[Any]:
+        """The most probable class of each row."""
+        proba = self.predict_proba(X)
+        result: NDArray[Any] = self.classes_[np.argmax(proba, axis=1)]
+        return result
+
+    def decision_function(self, X: Any) -> NDArray[np.float64]:
+        """Calibrated log-odds of ``classes_[1]`` (two classes), else log-probabilities."""
+        proba = np.clip(self.predict_proba(X), _EPS, 1.0 - _EPS)
+        if len(self.classes_) == 2:
+            log_odds: NDArray[np.float64] = np.log(proba[:, 1]) - np.log(proba[:, 0])
+            return log_odds
+        log_proba: NDArray[np.float64] = np.log(proba)
+        return log_proba
+
+    def linear_weights(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(coef, intercept)`` of the final regression; columns: word, char, metadata, prior."""
+        linear = self._linear()
+        return (
+            np.asarray(linear.coef_, dtype=np.float64),
+            np.asarray(linear.intercept_, dtype=np.float64),
+        )
+
+    # -- explanation ---------------------------------------------------------
+
+    def explain(self, text: str | Mapping[str, Any], top_k: int = 10) -> list[Evidence]:
+        """The ``top_k`` strongest words and metadata toward each label, strongest first.
+
+        Parameters
+        ----------
+        text : str or mapping
+            A statement, or one row as a mapping with ``"text"`` and metadata keys
+            (``{"text": …, "speaker": "barack-obama", …}``).
+        top_k : int, default=10
+            Terms per side (two classes), or terms for the predicted class (more).
+
+        Returns
+        -------
+        list of Evidence
+            Words as in :func:`veracity.explain.linear_evidence`, metadata tokens as
+            ``"speaker: barack-obama"``, ``"subject: taxes"``, and the speaker prior
+            as ``"speaker record: barack-obama"``. For two classes weights are
+            contributions to the log-odds of ``"fake"`` (or of ``classes_[1]``);
+            for more, to the predicted class's centred logit.
+        """
+        check_is_fitted(self)
+        if top_k < 0:
+            raise ValueError(f"top_k must be >= 0, got {top_k}")
+        row: dict[str, Any] = (
+            {"text": text} if isinstance(text, str) else {k: [v] for k, v in text.items()}
+        )
+        if isinstance(text, str):
+            X: Any = [text]
+            statement = text
+        else:
+            X = pd.DataFrame(row)
+            statement = str(X["text"].iloc[0])
+        classes: list[Any] = np.asarray(self.classes_).tolist()
+        two = len(classes) == 2
+        target = (FAKE if FAKE in classes else classes[1]) if two else self.predict(X)[0]
+        words = term_contributions(self, statement, target=target)
+        terms = dict(words.terms)
+        coef, _ = self.linear_weights()
+        if two:
+            weights = (1.0 if target == classes[1] else -1.0) * coef[0]
+        else:
+            weights = (coef - coef.mean(axis=0))[classes.index(target)]
+        values = self._features(X).toarray()[0]
+        start = len(self.word_vectorizer_.vocabulary_) + len(self.char_vectorizer_.vocabulary_)
+        if self.meta_vectorizer_ is not None:
+            names = self.meta_vectorizer_.get_feature_names_out()
+            for j in range(start, start + len(names)):
+                value = float(values[j])
+                if value:
+                    column, _, token = str(names[j - start]).partition("=")
+                    terms[f"{column}: {token}"] = float(value * weights[j])
+            start += len(names)
+        if self.prior_speakers_ is not None:
+            share = float(values[start:] @ weights[start:])
+            speaker = _normal(row.get("speaker", [""])[0]) if not isinstance(text, str) else ""
+            if speaker and share:
+                terms[f"speaker record: {speaker}"] = share
+        ranked = sorted(terms.items(), key=lambda item: (-abs(item[1]), item[0]))
+        toward = [(t, w) for t, w in ranked if w > 0][:top_k]
+        against = [(t, w) for t, w in ranked if w < 0][:top_k] if two else []
+        chosen = sorted(toward + against, key=lambda item: (-abs(item[1]), item[0]))
+        other = words.other
+        return [
+            Evidence(term=t, weight=w, toward=_label(target if w > 0 else other)) for t, w in chosen
+        ]
+
+    # -- persistence ---------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """State with each TF-IDF vocabulary as one newline-joined string (small skops files).
+
+        See :meth:`veracity.models.linear.TfidfLogisticClassifier.__getstate__`.
+        """
+        state = dict(super().__getstate__())
+        vocabularies: dict[str, str] = {}
+        for name in ("word_vectorizer_", "char_vectorizer_"):
+            vectorizer = state.get(name)
+            vocabulary = getattr(vectorizer, "vocabulary_", None)
+            if vocabulary is None:
+                continue
+            terms = sorted(vocabulary, key=vocabulary.__getitem__)
+            if any("\n" in term for term in terms) or [vocabulary[t] for t in terms] != list(
+                range(len(terms))
+            ):
+                continue
+            cls: Any = type(vectorizer)
+            compact = cls.__new__(cls)
+            compact.__dict__.update(
+                {k: v for k, v in vars(vectorizer).items() if k != "vocabulary_"}
+            )
+            state[name] = compact
+            vocabularies[name] = "\n".join(terms)
+        if vocabularies:
+            state["_vocabularies"] = vocabularies
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        vocabularies: dict[str, str] = state.pop("_vocabularies", {})
+        super().__setstate__(state)
+        for name, joined in vocabularies.items():
+            vectorizer = getattr(self, name)
+            vectorizer.vocabulary_ = {term: j for j, term in enumerate(joined.split("\n"))}
+
+
+def _label(value: Any) -> Label:
+    # ``toward`` holds the model's class label; for veracity's binary models a Label.
+    label: Label = value
+    return label
