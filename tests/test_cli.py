@@ -279,3 +279,25 @@ def test_preset_applies_to_cross_evaluation_only(tmp_path: Path) -> None:
         "evaluate", "--cross", "--data", str(data), "--data", str(other), "--preset", "no-such.v9"
     )
     assert code == 2 and "unknown model preset" in err
+
+
+def test_selection_file_is_recorded_in_the_card(tmp_path: Path) -> None:
+    data = _tiny_csv(tmp_path / "tiny.csv")
+    common = ["--text-col", "body", "--title-col", "headline", "--label-col", "class"]
+    chosen = {"preset": "tfidf-lr.v1", "rule": "best LODO", "lodo_mean_auc": 0.8}
+    results = [{"preset": "tfidf-lr.v1", "lodo": {"a": {"roc_auc": 0.8}}}]
+    selection = tmp_path / "acc.json"
+    selection.write_text(json.dumps({"selection": chosen, "results": results, "datasets": ["a"]}))
+    args = ["train", "--data", str(data), "--test-size", "0.3", *common]
+    code, _, err = run(*args, "--out", str(tmp_path / "m"), "--selection", str(selection))
+    assert code == 0, err
+    card = json.loads((tmp_path / "m" / "card.json").read_text())
+    assert card["extra"]["selection"]["lodo"] == {"a": {"roc_auc": 0.8}}
+    assert card["extra"]["selection"]["preset"] == "tfidf-lr.v1"
+    chosen["preset"] = "other.v1"
+    selection.write_text(json.dumps({"selection": chosen, "results": results}))
+    code, _, err = run(*args, "--out", str(tmp_path / "x"), "--selection", str(selection))
+    assert code == 2 and "chose 'other.v1'" in err
+    selection.write_text("not json")
+    code, _, err = run(*args, "--out", str(tmp_path / "x"), "--selection", str(selection))
+    assert code == 2 and "bench/accuracy.py" in err

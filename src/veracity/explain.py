@@ -103,18 +103,21 @@ def _word_terms(vectorizer: Any, text: str, weights: NDArray[np.float64]) -> dic
 
 def _char_terms(vectorizer: Any, text: str, weights: NDArray[np.float64]) -> dict[str, float]:
     """Char n-gram contributions given back to the words that produced them."""
-    values = _row_values(vectorizer.transform([text]))
+    from veracity.models._charcache import cache_for, char_wb_transform
+
+    values = _row_values(char_wb_transform(vectorizer, [text]))
     if not values:
         return {}
-    vocabulary: dict[str, int] = vectorizer.vocabulary_
-    analyzer = vectorizer.build_analyzer()
     # char_wb pads each whitespace-separated word and takes n-grams inside it,
-    # so analyzing one word at a time yields exactly that word's share of grams.
+    # so analyzing one word at a time yields exactly that word's share of grams
+    # (cached per word: the same rows that build the features).
+    cache = cache_for(vectorizer)
     word_counts = Counter(vectorizer.build_preprocessor()(text).split())
-    per_word: dict[str, Counter[int]] = {}
+    per_word: dict[str, dict[int, float]] = {}
     doc_counts: Counter[int] = Counter()
     for word, tf in word_counts.items():
-        grams = Counter(vocabulary[g] for g in analyzer(word) if g in vocabulary)
+        idx, cnt = cache.row(word)
+        grams = dict(zip(idx.tolist(), cnt.tolist(), strict=True))
         per_word[word] = grams
         for j, n in grams.items():
             doc_counts[j] += tf * n

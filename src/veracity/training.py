@@ -27,8 +27,9 @@ from veracity.errors import DataFormatError, InputError
 from veracity.evaluate.crossdata import drop_leaks as _drop_leaks
 from veracity.evaluate.metrics import MetricReport
 from veracity.evaluate.run import score
-from veracity.models import make_model
+from veracity.models import fit_model, make_model
 from veracity.models.artifact import ModelCard
+from veracity.models.claims import model_input
 
 if TYPE_CHECKING:
     from veracity.settings import Settings
@@ -150,6 +151,7 @@ def train(
     near_threshold: float = 0.8,
     balance: bool = False,
     seed: int = 42,
+    card_extra: dict[str, Any] | None = None,
     stage: Stage | None = None,
     advance: Callable[[int], None] | None = None,
 ) -> TrainResult:
@@ -176,6 +178,9 @@ def train(
         Weight rows so that every training dataset counts the same in total, however
         many rows it has (a 150-row set then weighs as much as a 6,000-row one). On the
         four shared article sets this raised the leave-one-dataset-out ROC-AUC.
+    card_extra
+        More facts for the card's ``extra`` (e.g. ``{"selection": ...}``: why this
+        preset was chosen).
     stage, advance
         Progress callbacks: ``stage(name)`` when a step starts, ``advance(n)`` as rows are scored.
     """
@@ -212,7 +217,13 @@ def train(
     estimator = make_model(preset, **params)
     t0 = time.perf_counter()
     weights = dataset_weights(train_frame["dataset"]) if balance else None
-    estimator.fit(train_frame["doc"].tolist(), train_frame["y"].tolist(), sample_weight=weights)
+    fit_model(
+        estimator,
+        model_input(estimator, train_frame, train_frame["doc"].tolist()),
+        train_frame["y"].tolist(),
+        sample_weight=weights,
+        domains=train_frame["dataset"].tolist(),
+    )
     report["fit_seconds"] = round(time.perf_counter() - t0, 2)
 
     metrics: dict[str, MetricReport] = {}
@@ -222,7 +233,11 @@ def train(
             report.setdefault("test_rows_dropped_as_leaks", {})[name] = leaked
         say(f"scoring {len(test):,} test rows of {name}")
         metrics[name] = score(
-            estimator, test["doc"].tolist(), test["y"].tolist(), seed=seed, advance=advance
+            estimator,
+            model_input(estimator, test, test["doc"].tolist()),
+            test["y"].tolist(),
+            seed=seed,
+            advance=advance,
         )
     report["test_rows"] = {name: m.n for name, m in metrics.items()}
 
@@ -243,6 +258,7 @@ def train(
             "duplicates_dropped": dropped,
             "fit_seconds": report["fit_seconds"],
             "trained_on": platform.platform(),
+            **(card_extra or {}),
         },
     )
     return TrainResult(estimator=estimator, card=card, report=report, test_metrics=metrics)

@@ -15,7 +15,9 @@ from veracity.cli._common import app, out
 # isort: off
 from veracity.cli import core  # noqa: F401
 from veracity.cli import analysis  # noqa: F401
+from veracity.cli import robustness  # noqa: F401
 from veracity.cli import service  # noqa: F401
+from veracity.cli import batch  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -153,6 +153,17 @@ def train(
     label_col: LabelCol = None,
     id_col: IdCol = None,
     positive: Positive = None,
+    selection: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON written by bench/accuracy.py --json-out: records why this preset "
+            "was chosen in the model card."
+        ),
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(help="memory (default) or dask: out-of-core partial_fit over partitions."),
+    ] = "memory",
     as_json: JsonOpt = False,
 ) -> None:
     """Train a model on datasets (deduplicated, leakage-free split) and save it with its card."""
@@ -172,6 +183,30 @@ def train(
         if no_scrub:
             params["preprocess"] = False
         settings = Settings()
+        if engine not in ("memory", "dask"):
+            raise InputError(f"--engine must be memory or dask, not {engine!r}")
+        if engine == "dask":
+            from veracity.cli.batch import train_with_dask
+
+            refused = {
+                "--test-data": bool(test_data),
+                "--with-feedback": bool(with_feedback),
+                "--balance": balance,
+                "--split": split != "random",
+                "--group-col": bool(group_col),
+                "--target": target != "label",
+            }
+            return train_with_dask(
+                data,
+                out_dir,
+                preset=preset,
+                params=params,
+                columns=cols,
+                test_size=test_size,
+                seed=seed,
+                refused=refused,
+                as_json=as_json,
+            )
         with _progress() as progress:
             stage, advance = _staged(progress)
             stage("loading datasets")
@@ -183,6 +218,7 @@ def train(
                 train_sets,
                 preset=preset,
                 params=params,
+                card_extra=_selection(selection, preset),
                 target=target,
                 balance=balance,
                 test_size=test_size,
@@ -208,6 +244,32 @@ def train(
     )
     for name, report in result.test_metrics.items():
         _print_metrics(name, report)
+
+
+def _selection(path: Path | None, preset: str) -> dict[str, Any]:
+    """The ``selection`` block of a bench/accuracy.py JSON file, checked against ``preset``."""
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        chosen = data["selection"]
+        table = {r["preset"]: r for r in data["results"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"--selection {path}: not a results file of bench/accuracy.py --json-out ({exc})"
+        ) from None
+    if chosen.get("preset") != preset:
+        raise InputError(
+            f"--selection {path} chose {chosen.get('preset')!r}, but --preset is {preset!r}"
+        )
+    return {
+        "selection": {
+            **chosen,
+            "datasets": data.get("datasets"),
+            "lodo": table[preset].get("lodo"),
+            "source": "bench/accuracy.py",
+        }
+    }
 
 
 def _split_strategy(name: str) -> Literal["random", "group", "temporal"]:

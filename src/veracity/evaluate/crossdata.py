@@ -43,7 +43,7 @@ from veracity.data import Dataset, deduplicate, split_dataset
 from veracity.errors import InputError
 from veracity.evaluate.metrics import MetricReport
 from veracity.evaluate.run import score
-from veracity.models import make_model
+from veracity.models import fit_model, make_model
 from veracity.types import FAKE, RELIABLE
 
 __all__ = [
@@ -337,6 +337,7 @@ def _prepare(dataset: Dataset, max_rows: int | None, near_threshold: float, seed
     kept = dedup.frame.copy()
     kept["doc"] = Dataset(dataset.name, kept, dataset.sources, dataset.kind).texts()
     kept["y"] = kept["label"].astype(str)
+    kept["dataset"] = dataset.name  # the domain of each row, for domain-robust presets
     counts = kept["y"].value_counts()
     info = {
         "kind": dataset.kind,
@@ -456,7 +457,9 @@ def cross_dataset_matrix(
         say(f"fitting {preset} on {row} ({len(train):,} rows)")
         estimator = make_model(preset, **model_params)
         t0 = time.perf_counter()
-        estimator.fit(train["doc"].tolist(), train["y"].tolist())
+        fit_model(
+            estimator, train["doc"].tolist(), train["y"].tolist(), domains=train["dataset"].tolist()
+        )
         result.fit_seconds[row] = round(time.perf_counter() - t0, 2)
         return estimator
 

@@ -54,6 +54,14 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
     {
         # ours
         "veracity.models.linear.TfidfLogisticClassifier",
+        "veracity.models.claims.ClaimsClassifier",
+        "veracity.models.hashing.HashingSGDClassifier",
+        "veracity.models.ensemble.StackedEnsemble",
+        # style.py keeps its LightGBM boosters as model strings: no lightgbm types here
+        "veracity.models.style.StyleFeatures",
+        "veracity.models.style.StyleLGBMClassifier",
+        # embed.py saves no encoder weights, only the encoder's name and version
+        "veracity.models.embed.MiniLMLogisticClassifier",
         # held by CalibratedClassifierCV(ensemble=False) and its StratifiedKFold cv
         "sklearn.calibration._CalibratedClassifier",
         "sklearn.calibration._SigmoidCalibration",
@@ -452,7 +460,8 @@ def load_model(directory: str | Path) -> LoadedModel:
             )
     try:
         card = ModelCard.from_json(card_path.read_text(encoding="utf-8"))
-    except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError, UnicodeDecodeError
+    # JSONDecodeError, UnicodeDecodeError; RecursionError: a deeply nested (hostile) card
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise ModelIntegrityError(
             f"{card_path} is not a valid model card ({exc}). " + _RETRAIN_HINT
         ) from exc

@@ -23,15 +23,37 @@ __all__ = ["NORMALIZED_PATTERNS", "RAW_PATTERNS", "ScrubPattern", "prepare", "sc
 
 @dataclass(frozen=True)
 class ScrubPattern:
-    """A named regular expression whose matches are replaced by a space."""
+    """A named regular expression whose matches are replaced by a space.
+
+    ``triggers`` are lower-case strings of which every match contains at least one
+    (after ``str.casefold``): when none occurs in a text the regex is not run, which
+    is most of the time and is what makes scrubbing cheap. ``tail``, when set, says
+    every match ends the text and starts within its last ``tail`` words, so the regex
+    only searches there (it is anchored at the end, and searching a long text from
+    every position for it costs more than all the other patterns together).
+    """
 
     name: str
     regex: re.Pattern[str]
     doc: str
+    triggers: tuple[str, ...] = ()
+    tail: int | None = None
 
 
-def _p(name: str, pattern: str, doc: str, flags: int = 0) -> ScrubPattern:
-    return ScrubPattern(name, re.compile(pattern, flags), doc)
+def _p(
+    name: str,
+    pattern: str,
+    doc: str,
+    flags: int = 0,
+    *,
+    triggers: tuple[str, ...] = (),
+    tail: int | None = None,
+) -> ScrubPattern:
+    return ScrubPattern(name, re.compile(pattern, flags), doc, triggers, tail)
+
+
+# Every credit agency of _CREDIT_AGENCY contains one of these.
+_AGENCY_TRIGGERS = ("getty", "photo", "afp", "reuters", "shutterstock", "wikimedia")
 
 
 _I = re.IGNORECASE
@@ -45,13 +67,21 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
         "Wire dateline opening the text: 'WASHINGTON (Reuters) - ', "
         "'SACRAMENTO, Calif. (Reuters) - '. 2,756 of 2,799 ISOT real texts start with one.",
         _I,
+        triggers=("reuters",),
     ),
-    _p("reuters", r"\(\s*reuters\s*\)|\breuters\b", "Any '(Reuters)' or the word 'Reuters'.", _I),
+    _p(
+        "reuters",
+        r"\(\s*reuters\s*\)|\breuters\b",
+        "Any '(Reuters)' or the word 'Reuters'.",
+        _I,
+        triggers=("reuters",),
+    ),
     _p(
         "featured_image",
         r"featured\s+image[^\n]*",
         "'Featured image via …' credit line to the end of its line (1,289 ISOT fake rows).",
         _I,
+        triggers=("featured",),
     ),
     _p(
         "photo_credit",
@@ -66,30 +96,36 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
         "Photo credits: 'Photo by Chip Somodevilla/Getty Images', 'Getty Images', "
         "'AP Photo', 'via screengrab'.",
         _I,
+        triggers=(*_AGENCY_TRIGGERS, "screen"),
     ),
     _p(
         "21wire",
         r"21st\s+century\s+wire(?:\s+says)?|support\s+(?:our\s+work|21wire)[^\n]*|\b21wire(?:\.tv)?\b",
         "21st Century Wire's signature and its 'SUPPORT OUR WORK … @21WIRE.TV' footer.",
         _I,
+        triggers=("century", "support", "21wire"),
     ),
     _p(
         "url",
         r"pic\.twitter\.com/\S*|(?:https?://|\bwww\.)\S+",
         "URLs and embedded tweet pictures (pic.twitter.com/…): only fake ISOT rows have them.",
         _I,
+        triggers=("pic.twitter.com", "http", "www."),
     ),
     _p(
         "handle",
         r"@\w{1,30}",
         "Social-media @handles ('@realDonaldTrump'), also glued to a date.",
         0,
+        triggers=("@",),
     ),
     _p(
         "trailing_boilerplate",
         r"(?<!(?-i:[a-z]))(?:read\s+more\b\s*:?|share\s+this\b|h/t\b|hat\s+tip\b)[^\n]{0,200}\s*\Z",
         "Trailing 'Read more: Daily Caller', 'Share this …', 'h/t …' at the very end.",
         _I,
+        triggers=("read", "share", "h/t", "hat"),
+        tail=110,  # the two trigger words, then at most 200 characters (100 words)
     ),
 )
 
@@ -99,12 +135,14 @@ NORMALIZED_PATTERNS: tuple[ScrubPattern, ...] = (
         "dateline",
         r"\A *(?:[a-z]+ +){0,6}?reuters\b",
         "Seed-form dateline: 'washington  reuters    ', 'sacramento  calif   reuters    '.",
+        triggers=("reuters",),
     ),
-    _p("reuters", r"\breuters\b", "The token 'reuters' anywhere."),
+    _p("reuters", r"\breuters\b", "The token 'reuters' anywhere.", triggers=("reuters",)),
     _p(
         "featured_image",
         r"\bfeatured +image(?: +via)?\b(?: +[a-z]+){0,6} *\Z|\bfeatured +image(?: +via)?\b",
         "'featured image via …' (with up to six credit words when it ends the text).",
+        triggers=("featured",),
     ),
     _p(
         "photo_credit",
@@ -114,30 +152,53 @@ NORMALIZED_PATTERNS: tuple[ScrubPattern, ...] = (
         r"|\bgetty +images?\b|\bap +photo\b|\bafp\b|\bshutterstock\b|\bwikimedia(?: +commons)?\b"
         r"|\bscreen *(?:shot|grab|capture)s?\b",
         "Photo credits in seed form: 'photo by chip somodevilla getty images', 'getty images'.",
+        triggers=(*_AGENCY_TRIGGERS, "screen"),
     ),
     _p(
         "21wire",
         r"\bst +century +wire(?: +says)?\b|\bsupport +(?:our +work|wire)\b(?: +[a-z]+){0,8}? +"
         r"member(?: +wire +tv)?\b|\bwire +tv\b",
         "21st Century Wire ('  st century wire says', digits are gone) and its footer.",
+        triggers=("wire", "support"),
     ),
     _p(
         "url",
         r"\bpic +twitter +com(?: +[a-z]+)?\b"
         r"|\b(?:https?|www)\b(?: +(?:www|t|co|com|org|net|html?))*\b",
         "What URLs leave behind in seed form: 'https   t co', 'pic twitter com xyz'.",
+        triggers=("twitter", "http", "www"),
     ),
     _p(
         "trailing_boilerplate",
         r"\b(?:read +more|share +this|h +t|hat +tip)\b(?: +[a-z]+){0,12} *\Z",
         "Trailing 'read more …', 'share this …', 'h t …' at the very end.",
+        tail=16,  # two trigger words, then at most 12 words
     ),
 )
 
 
+def _tail_start(text: str, words: int) -> int:
+    """Index just past the word before the last ``words`` words of ``text`` (0 if fewer).
+
+    The tail ``text[index:]`` starts with whitespace, so ``\\b`` and look-behinds at
+    its first word behave as they do in the whole text.
+    """
+    parts = text.rsplit(None, words)
+    return len(parts[0]) if len(parts) > words else 0
+
+
 def _apply(text: str, patterns: tuple[ScrubPattern, ...]) -> str:
+    folded = text.casefold()
     for pattern in patterns:
-        text = pattern.regex.sub(" ", text)
+        if pattern.triggers and not any(t in folded for t in pattern.triggers):
+            continue
+        if pattern.tail is None:
+            new = pattern.regex.sub(" ", text)
+        else:
+            start = _tail_start(text, pattern.tail)
+            new = text[:start] + pattern.regex.sub(" ", text[start:])
+        if new != text:
+            text, folded = new, new.casefold()
     return text
 
 
