@@ -161,6 +161,7 @@ def test_untrusted_types_are_named_and_refused(saved: Path) -> None:
 #: Small, fast settings per preset, enough to fit on the generated articles.
 FAST: dict[str, dict[str, object]] = {
     "tfidf-lr.v1": {"min_df": 1, "cv": 2},
+    "tfidf-lr.v2": {"min_df": 1, "cv": 2},
     "claims-lr.v1": {"min_df": 1, "cv": 2},
     "claims-meta.v1": {"min_df": 1, "cv": 2},
     "hashing-sgd.v1": {},

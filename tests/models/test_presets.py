@@ -59,3 +59,9 @@ def test_importing_models_artifact_and_detector_does_not_load_sklearn() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_v2_is_v1_with_domain_robust_training() -> None:
+    model = make_model("tfidf-lr.v2")
+    assert isinstance(model, TfidfLogisticClassifier)
+    assert model.get_params() == {**TFIDF_LR_V1, "domain_drop": 0.02}
