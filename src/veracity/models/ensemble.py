@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
 from veracity.models import PRESETS, fit_model, make_model
-from veracity.models.linear import _check_texts
+from veracity.models._text_input import check_texts
 from veracity.types import FAKE, RELIABLE, Evidence
 
 __all__ = ["StackedEnsemble"]
@@ -169,7 +169,7 @@ class StackedEnsemble(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             ``self``, fitted.
         """
         specs = self._check_params()
-        texts = _check_texts(X)
+        texts = check_texts(X)
         y = column_or_1d(y, warn=True)
         if len(y) != len(texts):
             raise InputError(f"X has {len(texts)} texts but y has {len(y)} labels")
@@ -230,7 +230,7 @@ class StackedEnsemble(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def member_scores(self, X: Sequence[str]) -> NDArray[np.float64]:
         """Each member's log-odds of ``classes_[1]`` for each text, shape (n_texts, n_members)."""
         check_is_fitted(self)
-        texts = _check_texts(X)
+        texts = check_texts(X)
         positive = self.classes_[1]
         cols = []
         for member in self.members_:

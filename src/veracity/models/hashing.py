@@ -32,8 +32,6 @@ the scoring model never trained on:
 
 from __future__ import annotations
 
-import hashlib
-import threading
 from collections import Counter
 from collections.abc import Sequence
 from numbers import Integral, Real
@@ -43,17 +41,23 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import StratifiedKFold
-from sklearn.preprocessing import normalize
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
-from veracity.models.linear import _check_ngram_range, _check_texts
+from veracity.models._text_input import check_ngram_range, check_texts
+from veracity.models.calibrators import fit_platt, sigmoid
+from veracity.models.hashing_features import (
+    MAX_CACHED_WORDS,
+    bucket_shares,
+    char_wb_counts,
+    salted_hashes,
+    sublinear_l2,
+)
 from veracity.text import prepare
 from veracity.types import FAKE, Evidence, Label
 
@@ -61,154 +65,6 @@ __all__ = ["MAX_CACHED_WORDS", "HashingSGDClassifier", "char_wb_counts", "fit_pl
 
 _CALIBRATIONS = ("sigmoid", "temperature")
 _EPS = 1e-12
-#: Distinct words whose hashed char n-grams are cached per hasher before the cache restarts.
-MAX_CACHED_WORDS = 500_000
-_WORD_CACHES: dict[tuple[Any, ...], dict[str, tuple[NDArray[Any], NDArray[Any]]]] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-def fit_platt(
-    scores: Any, y: Any, sample_weight: Any | None = None, *, intercept: bool = True
-) -> tuple[float, float]:
-    """``(a, b)`` of the Platt calibrator ``p = sigmoid(a * score + b)``.
-
-    Minimises the weighted log loss against Platt's smoothed targets
-    (``(n+ + 1) / (n+ + 2)`` for positives, ``1 / (n- + 2)`` for negatives), which keeps
-    ``a`` finite when the scores separate the classes perfectly. With
-    ``intercept=False``, ``b`` is 0 and ``1 / a`` is a temperature.
-
-    Parameters
-    ----------
-    scores : array-like of shape (n,)
-        Decision scores of held-out texts.
-    y : array-like of shape (n,)
-        1 (or True) for the positive class, else 0.
-    sample_weight : array-like of shape (n,), optional
-        Row weights in the loss.
-    intercept : bool, default=True
-        Fit ``b`` too (Platt scaling), or keep it 0 (temperature scaling).
-
-    Returns
-    -------
-    tuple of float
-        ``(a, b)``.
-
-    Examples
-    --------
-    >>> a, b = fit_platt([-2.0, -1.0, 1.0, 2.0, 1.5, -1.5], [0, 0, 1, 1, 1, 0])
-    >>> a > 0
-    True
-    """
-    from scipy.optimize import minimize
-
-    s = np.asarray(scores, dtype=np.float64).ravel()
-    target = np.asarray(y, dtype=np.float64).ravel()
-    w = np.ones_like(s) if sample_weight is None else np.asarray(sample_weight, np.float64).ravel()
-    if not (s.shape == target.shape == w.shape) or len(s) == 0:
-        raise InputError("fit_platt needs as many scores, labels and weights (at least one)")
-    n_pos, n_neg = float(np.sum(target == 1)), float(np.sum(target == 0))
-    t = np.where(target == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
-    total = float(np.sum(w))
-
-    def loss(params: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-        a, b = float(params[0]), float(params[1]) if intercept else 0.0
-        z = a * s + b
-        value = float(np.sum(w * (np.logaddexp(0.0, z) - t * z))) / total
-        residual = w * (_sigmoid(z) - t) / total
-        grad = np.array([float(np.sum(residual * s)), float(np.sum(residual)) if intercept else 0])
-        return value, grad
-
-    result = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
-    return float(result.x[0]), float(result.x[1]) if intercept else 0.0
-
-
-def char_wb_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
-    """``vectorizer.transform(texts)`` for a ``char_wb`` hasher, from cached words.
-
-    ``char_wb`` cuts each whitespace-separated word (padded with a space each side)
-    into n-grams on its own, so a text's counts are the sum of its words' counts:
-    ``W @ C`` (texts x words, words x buckets). A word's hashed n-grams are computed
-    once and cached per hasher configuration (module level, at most
-    :data:`MAX_CACHED_WORDS` words, thread-safe), never in the estimator, so
-    predictions do not change its state and artifacts stay small. The Python n-gram
-    loop is what makes scoring slow; news reuses a few thousand words.
-
-    Examples
-    --------
-    >>> hasher = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 4), alternate_sign=False)
-    >>> texts = ["the senate voted", "the vote"]
-    >>> (char_wb_counts(hasher, texts) != hasher.transform(texts)).nnz
-    0
-    """
-    key = (
-        int(vectorizer.n_features),
-        tuple(vectorizer.ngram_range),
-        bool(vectorizer.lowercase),
-        vectorizer.strip_accents,
-        repr(vectorizer.preprocessor),
-        np.dtype(vectorizer.dtype).str,
-    )
-    with _CACHE_LOCK:
-        cache = _WORD_CACHES.setdefault(key, {})
-    preprocess = vectorizer.build_preprocessor()
-    columns: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    counts: list[int] = []
-    for i, text in enumerate(texts):
-        for word, n in Counter(preprocess(text).split()).items():
-            rows.append(i)
-            cols.append(columns.setdefault(word, len(columns)))
-            counts.append(n)
-    words = list(columns)
-    entries = {w: cache[w] for w in words if w in cache}
-    missing = [w for w in words if w not in entries]
-    if missing:
-        analyzer = vectorizer.build_analyzer()
-        hashed = FeatureHasher(
-            n_features=int(vectorizer.n_features),
-            input_type="string",
-            alternate_sign=False,
-            dtype=vectorizer.dtype,
-        ).transform(analyzer(w) for w in missing)
-        hashed = hashed.tocsr()
-        for k, word in enumerate(missing):
-            lo, hi = hashed.indptr[k], hashed.indptr[k + 1]
-            entries[word] = (hashed.indices[lo:hi].copy(), hashed.data[lo:hi].copy())
-        with _CACHE_LOCK:
-            if len(cache) + len(missing) > MAX_CACHED_WORDS:
-                cache.clear()
-            cache.update((w, entries[w]) for w in missing)
-    parts = [entries[w] for w in words]
-    indptr = np.zeros(len(words) + 1, dtype=np.int64)
-    np.cumsum([len(p[0]) for p in parts], out=indptr[1:])
-    empty_i, empty_d = np.zeros(0, np.int32), np.zeros(0, vectorizer.dtype)
-    per_word = sp.csr_matrix(
-        (
-            np.concatenate([p[1] for p in parts] or [empty_d]),
-            np.concatenate([p[0] for p in parts] or [empty_i]),
-            indptr,
-        ),
-        shape=(len(words), int(vectorizer.n_features)),
-    )
-    doc_words = sp.csr_matrix(
-        (np.asarray(counts, dtype=vectorizer.dtype), (rows, cols)),
-        shape=(len(texts), len(words)),
-    )
-    result: sp.csr_matrix = (doc_words @ per_word).tocsr()
-    result.sort_indices()
-    if vectorizer.binary:
-        result.data.fill(1)
-    if vectorizer.norm is not None:
-        result = normalize(result, norm=vectorizer.norm, copy=False)
-    return result
-
-
-def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
-    from scipy.special import expit
-
-    out: NDArray[np.float64] = expit(z)
-    return out
 
 
 def _positive_int(name: str, value: Any, low: int = 1) -> None:
@@ -320,8 +176,8 @@ class HashingSGDClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     # -- parameters and inputs -------------------------------------------------
 
     def _check_params(self) -> None:
-        _check_ngram_range("word_ngram_range", self.word_ngram_range)
-        _check_ngram_range("char_ngram_range", self.char_ngram_range)
+        check_ngram_range("word_ngram_range", self.word_ngram_range)
+        check_ngram_range("char_ngram_range", self.char_ngram_range)
         _positive_int("n_word_features", self.n_word_features)
         _positive_int("n_char_features", self.n_char_features)
         _positive_int("n_epochs", self.n_epochs)
@@ -394,21 +250,15 @@ class HashingSGDClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
 
     def prepare_texts(self, X: Sequence[str]) -> list[str]:
         """The texts as the vectorizers see them (after ``prepare`` if ``preprocess``)."""
-        texts = _check_texts(X)
+        texts = check_texts(X)
         return [prepare(t) for t in texts] if self.preprocess else texts
-
-    @staticmethod
-    def _block(vectorizer: HashingVectorizer, texts: list[str]) -> sp.csr_matrix:
-        if vectorizer.analyzer == "char_wb":
-            counts = char_wb_counts(vectorizer, texts)
-        else:
-            counts = vectorizer.transform(texts).tocsr()
-        counts.data = 1.0 + np.log(counts.data)
-        return normalize(counts, norm="l2", copy=False)
 
     def _vectorize(self, texts: list[str]) -> sp.csr_matrix:
         return sp.hstack(
-            [self._block(self.word_vectorizer_, texts), self._block(self.char_vectorizer_, texts)],
+            [
+                sublinear_l2(self.word_vectorizer_, texts),
+                sublinear_l2(self.char_vectorizer_, texts),
+            ],
             format="csr",
         )
 
@@ -418,20 +268,7 @@ class HashingSGDClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
 
     def _hashes(self, texts: list[str]) -> NDArray[np.float64]:
         """Salted hash of each prepared text, uniform in [0, 1)."""
-        salt = int(self.holdout_salt_).to_bytes(8, "little", signed=False)
-        return np.array(
-            [
-                int.from_bytes(
-                    hashlib.blake2b(
-                        t.encode("utf-8", "surrogatepass"), digest_size=8, key=salt
-                    ).digest(),
-                    "little",
-                )
-                / 2.0**64
-                for t in texts
-            ],
-            dtype=np.float64,
-        )
+        return salted_hashes(texts, int(self.holdout_salt_))
 
     # -- fitting -------------------------------------------------------------------
 
@@ -536,7 +373,7 @@ class HashingSGDClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
                 raise InputError("classes needs at least two labels")
             if self.calibration == "temperature" and len(all_classes) > 2:
                 raise InputError("calibration='temperature' supports two classes only")
-        texts = _check_texts(X) if prepared else self.prepare_texts(X)
+        texts = check_texts(X) if prepared else self.prepare_texts(X)
         y, weights = self._check_y(y, len(texts), sample_weight)
         if first:
             unseen = sorted(set(np.unique(y).tolist()) - set(all_classes.tolist()))
@@ -636,7 +473,7 @@ class HashingSGDClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         """Calibrated class probabilities, columns in the order of ``classes_``."""
         scores = self.linear_score(X).reshape(-1, len(self.calibration_))
         a, b = self.calibration_[:, 0], self.calibration_[:, 1]
-        p = _sigmoid(scores * a + b)
+        p = sigmoid(scores * a + b)
         if len(self.classes_) == 2:
             return np.column_stack([1.0 - p[:, 0], p[:, 0]])
         total = p.sum(axis=1, keepdims=True)
@@ -706,7 +543,7 @@ class HashingSGDClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         values = {int(j): float(v) for j, v in zip(row.indices, row.data, strict=True)}
         terms: dict[str, float] = {}
         word_grams = Counter(self.word_vectorizer_.build_analyzer()(prepared))
-        for gram, share in self._split(word_grams, self.word_vectorizer_, values, weights, 0):
+        for gram, share in bucket_shares(word_grams, self.word_vectorizer_, values, weights, 0):
             terms[gram] = terms.get(gram, 0.0) + share
         analyzer = self.char_vectorizer_.build_analyzer()
         words = Counter(self.char_vectorizer_.build_preprocessor()(prepared).split())
@@ -720,38 +557,14 @@ class HashingSGDClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         char_counts: Counter[str] = Counter()
         for (_, gram), n in grams_of.items():
             char_counts[gram] += n
-        gram_share = dict(self._split(char_counts, self.char_vectorizer_, values, weights, n_word))
+        gram_share = dict(
+            bucket_shares(char_counts, self.char_vectorizer_, values, weights, n_word)
+        )
         for (word, gram), n in grams_of.items():
             share = gram_share.get(gram, 0.0) * n / char_counts[gram]
             if share != 0.0:
                 terms[word] = terms.get(word, 0.0) + share
         return target, other, terms, bias
-
-    @staticmethod
-    def _split(
-        counts: Counter[str],
-        vectorizer: HashingVectorizer,
-        values: dict[int, float],
-        weights: NDArray[np.float64],
-        offset: int,
-    ) -> list[tuple[str, float]]:
-        """Each gram's share of its bucket's contribution (buckets shared by count)."""
-        if not counts:
-            return []
-        grams = list(counts)
-        hasher = FeatureHasher(
-            n_features=vectorizer.n_features, input_type="string", alternate_sign=False
-        )
-        index = hasher.transform([[g] for g in grams]).tocsr().indices + offset
-        bucket_total: Counter[int] = Counter()
-        for gram, j in zip(grams, index, strict=True):
-            bucket_total[int(j)] += counts[gram]
-        out = []
-        for gram, j in zip(grams, index, strict=True):
-            value = values.get(int(j), 0.0)
-            if value != 0.0:
-                out.append((gram, value * float(weights[j]) * counts[gram] / bucket_total[int(j)]))
-        return out
 
     def explain(self, text: str, top_k: int = 10) -> list[Evidence]:
         """The ``top_k`` words or phrases that pushed ``text`` toward each label.

@@ -37,6 +37,14 @@ from sklearn.utils.validation import check_is_fitted
 from veracity.errors import InputError
 from veracity.explain import linear_evidence
 from veracity.models._charcache import char_wb_transform
+from veracity.models._text_input import (
+    check_ngram_range,
+    check_texts,
+    compact_vocabularies,
+    pop_vocabularies,
+    set_vocabularies,
+)
+from veracity.models.calibrators import TemperatureScaling, fit_temperature, temperature_proba
 from veracity.text import prepare
 from veracity.types import Evidence
 
@@ -44,149 +52,10 @@ __all__ = ["TemperatureScaling", "TfidfLogisticClassifier", "fit_temperature", "
 
 _CALIBRATIONS = ("sigmoid", "isotonic", "temperature")
 _EPS = 1e-12
-# Search range of log T: T from about 0.001 to 1000.
-_LOG_T_BOUNDS = (-7.0, 7.0)
 
-
-def _temperature_log_loss(
-    log_t: float, scores: NDArray[np.float64], y: NDArray[np.float64], weights: NDArray[np.float64]
-) -> float:
-    z = scores * np.exp(-log_t)
-    # -log p(y | z) for p = sigmoid(z), computed without overflow
-    losses = np.logaddexp(0.0, z) - y * z
-    return float(np.sum(weights * losses) / np.sum(weights))
-
-
-def fit_temperature(scores: Any, y: Any, sample_weight: Any | None = None) -> float:
-    """The temperature ``T`` that minimises the log loss of ``sigmoid(scores / T)``.
-
-    Parameters
-    ----------
-    scores : array-like of shape (n,)
-        Decision scores (log-odds of the positive class), ideally out-of-fold.
-    y : array-like of shape (n,)
-        1 (or True) where the positive class is the truth, else 0 (False).
-    sample_weight : array-like of shape (n,), optional
-        Weights of the rows in the log loss.
-
-    Returns
-    -------
-    float
-        ``T`` in about ``[0.001, 1000]`` (bounded search on ``log T``); above 1 when the
-        scores were over-confident, below 1 when under-confident.
-
-    Examples
-    --------
-    >>> round(fit_temperature([-4.0, -4.0, 4.0, 4.0, 4.0], [0, 1, 1, 1, 0]), 1) > 1
-    True
-    """
-    from scipy.optimize import minimize_scalar
-
-    s = np.asarray(scores, dtype=np.float64).ravel()
-    target = np.asarray(y, dtype=np.float64).ravel()
-    if s.shape != target.shape or len(s) == 0:
-        raise InputError(
-            f"fit_temperature needs as many scores as labels (at least one); got {len(s)} "
-            f"scores and {len(target)} labels"
-        )
-    if not np.isin(target, (0.0, 1.0)).all():
-        raise InputError("fit_temperature needs 0/1 (or boolean) labels")
-    if not np.isfinite(s).all():
-        raise InputError("fit_temperature needs finite scores")
-    weights = (
-        np.ones_like(s) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    )
-    if weights.shape != s.shape:
-        raise InputError(f"sample_weight must have shape {s.shape}, got {weights.shape}")
-    result = minimize_scalar(
-        _temperature_log_loss,
-        bounds=_LOG_T_BOUNDS,
-        args=(s, target, weights),
-        method="bounded",
-        options={"xatol": 1e-6},
-    )
-    return float(np.exp(result.x))
-
-
-class TemperatureScaling(BaseEstimator):  # type: ignore[misc]
-    """Calibrate binary decision scores with one temperature: ``p = sigmoid(score / T)``.
-
-    A calibrator in the style of scikit-learn's ``IsotonicRegression`` when used for
-    calibration: ``fit(scores, y)`` then ``predict(scores)`` gives the probability
-    of the positive class. ``T`` is fitted by minimising log loss over ``log T``
-    (:func:`fit_temperature`).
-
-    Attributes
-    ----------
-    temperature_ : float
-        The fitted temperature (> 1 softens over-confident scores).
-
-    Examples
-    --------
-    >>> scaler = TemperatureScaling().fit([-6.0, -5.0, 5.0, 6.0, 5.5, -5.5], [0, 1, 1, 1, 0, 0])
-    >>> bool(scaler.temperature_ > 1.0)
-    True
-    >>> scaler.predict([0.0]).tolist()
-    [0.5]
-    """
-
-    def fit(self, scores: Any, y: Any, sample_weight: Any | None = None) -> TemperatureScaling:
-        """Fit ``T`` on decision scores and 0/1 targets; return ``self``."""
-        self.temperature_ = fit_temperature(scores, y, sample_weight)
-        return self
-
-    def predict(self, scores: Any) -> NDArray[np.float64]:
-        """Probability of the positive class for each score."""
-        check_is_fitted(self)
-        return temperature_proba(scores, self.temperature_)
-
-
-def temperature_proba(scores: Any, temperature: float) -> NDArray[np.float64]:
-    """``sigmoid(scores / temperature)``: temperature-scaled probability of the positive class.
-
-    Examples
-    --------
-    >>> temperature_proba([0.0, 2.0], 2.0).round(3).tolist()
-    [0.5, 0.731]
-    """
-    from scipy.special import expit
-
-    p: NDArray[np.float64] = expit(np.asarray(scores, dtype=np.float64) / float(temperature))
-    return p
-
-
-def _check_texts(X: Any) -> list[str]:
-    """X as a list of str, or an InputError saying what is wrong with it."""
-    if isinstance(X, str | bytes):
-        raise InputError(
-            "X must be a sequence of texts, not a single string; wrap it in a list: [text]"
-        )
-    ndim = getattr(X, "ndim", 1)
-    if ndim != 1:
-        raise InputError(
-            f"X must be a 1-D sequence of texts, got an array of shape {getattr(X, 'shape', '?')}"
-        )
-    try:
-        texts = list(X)
-    except TypeError as exc:
-        raise InputError(f"X must be a sequence of texts, got {type(X).__name__}") from exc
-    if not texts:
-        raise InputError("X is empty: give at least one text")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise InputError(f"X[{i}] is a {type(text).__name__}, expected str (every text)")
-    return texts
-
-
-def _check_ngram_range(name: str, value: Any) -> None:
-    ok = (
-        isinstance(value, tuple | list)
-        and len(value) == 2
-        and all(isinstance(v, Integral) and not isinstance(v, bool) for v in value)
-        and 1 <= value[0] <= value[1]
-    )
-    if not ok:
-        raise InputError(f"{name} must be a pair (low, high) with 1 <= low <= high, got {value!r}")
+# Older private names, kept importable.
+_check_texts = check_texts
+_check_ngram_range = check_ngram_range
 
 
 def _check_max_features(name: str, value: Any) -> None:
@@ -343,8 +212,8 @@ class TfidfLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[m
     # -- fitting -------------------------------------------------------------
 
     def _check_params(self) -> None:
-        _check_ngram_range("word_ngram_range", self.word_ngram_range)
-        _check_ngram_range("char_ngram_range", self.char_ngram_range)
+        check_ngram_range("word_ngram_range", self.word_ngram_range)
+        check_ngram_range("char_ngram_range", self.char_ngram_range)
         _check_max_features("max_word_features", self.max_word_features)
         _check_max_features("max_char_features", self.max_char_features)
         min_df = self.min_df
@@ -499,7 +368,7 @@ class TfidfLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[m
 
     def prepare_texts(self, X: Sequence[str]) -> list[str]:
         """The texts as the vectorizers see them (after ``prepare`` if ``preprocess``)."""
-        texts = _check_texts(X)
+        texts = check_texts(X)
         return [prepare(t) for t in texts] if self.preprocess else texts
 
     def _features(self, X: Sequence[str]) -> sp.csr_matrix:
@@ -581,42 +450,18 @@ class TfidfLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[m
     def __getstate__(self) -> dict[str, Any]:
         """State with each vocabulary as one newline-joined string.
 
-        A vocabulary dict of 10^5 terms costs skops one JSON node per entry
-        (~100 MB of schema, seconds to load); one string per vocabulary is
-        ~1 MB and loads in milliseconds. Terms never contain a newline: word
-        n-grams are ``\\w\\w+`` tokens joined by spaces, ``char_wb`` n-grams lie
-        inside one whitespace-free word.
+        See :func:`veracity.models._text_input.compact_vocabularies`: one string per
+        vocabulary is ~1 MB in a skops file and loads in milliseconds, where a dict of
+        10^5 terms costs ~100 MB of schema and seconds to load.
         """
-        state = dict(super().__getstate__())
-        vocabularies: dict[str, str] = {}
-        for name in ("word_vectorizer_", "char_vectorizer_"):
-            vectorizer = state.get(name)
-            vocabulary = getattr(vectorizer, "vocabulary_", None)
-            if vocabulary is None:
-                continue
-            terms = sorted(vocabulary, key=vocabulary.__getitem__)
-            if any("\n" in term for term in terms) or [vocabulary[t] for t in terms] != list(
-                range(len(terms))
-            ):
-                continue  # keep the dict as it is
-            cls: Any = type(vectorizer)
-            compact = cls.__new__(cls)
-            compact.__dict__.update(
-                {k: v for k, v in vars(vectorizer).items() if k != "vocabulary_"}
-            )
-            state[name] = compact
-            vocabularies[name] = "\n".join(terms)
-        if vocabularies:
-            state["_vocabularies"] = vocabularies
-        return state
+        return compact_vocabularies(
+            super().__getstate__(), ("word_vectorizer_", "char_vectorizer_")
+        )
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        vocabularies: dict[str, str] = state.pop("_vocabularies", {})
+        state, vocabularies = pop_vocabularies(state)
         super().__setstate__(state)
-        for name, joined in vocabularies.items():
-            vectorizer = getattr(self, name)
-            vectorizer.vocabulary_ = {term: j for j, term in enumerate(joined.split("\n"))}
+        set_vocabularies(self, vocabularies)
 
     def explain(self, text: str, top_k: int = 10) -> list[Evidence]:
         """The ``top_k`` words or phrases that pushed ``text`` toward each label.

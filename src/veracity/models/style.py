@@ -44,10 +44,7 @@ object and the skops allowlist needs only this module's two classes.
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Sequence
-from functools import lru_cache
 from numbers import Integral, Real
 from typing import Any, cast
 
@@ -62,9 +59,20 @@ from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
 from veracity.explain import Contributions
-from veracity.models.linear import _check_texts
+from veracity.models._text_input import check_texts
+from veracity.models.style_features import (
+    ATTRIBUTION_WORDS,
+    FORM_FEATURES,
+    FORM_FREE_FEATURES,
+    HEDGE_WORDS,
+    INTENSIFIER_WORDS,
+    NEGATION_WORDS,
+    SENSATIONAL_WORDS,
+    form_features,
+    form_free_features,
+    format_feature_value,
+)
 from veracity.text import is_normalized, prepare, scrub
-from veracity.text.lang import ENGLISH_FUNCTION_WORDS
 from veracity.types import FAKE, Evidence, Label
 
 __all__ = [
@@ -78,151 +86,6 @@ __all__ = [
     "StyleFeatures",
     "StyleLGBMClassifier",
 ]
-
-#: Hedges: the writer is not sure, or says who is.
-HEDGE_WORDS = frozenset(
-    """may might could perhaps possibly probably likely unlikely apparently reportedly
-    allegedly seemingly suggest suggests suggested appear appears appeared seem seems
-    seemed estimate estimated approximately roughly unclear uncertain believed""".split()
-)
-#: Attribution: reported speech, the staple of wire copy.
-ATTRIBUTION_WORDS = frozenset(
-    """said says told according reported stated announced added noted explained
-    spokesman spokeswoman spokesperson statement""".split()
-)
-#: Sensational and emotional words of click-bait headlines and rants.
-SENSATIONAL_WORDS = frozenset(
-    """shocking shocked outrage outraged outrageous incredible unbelievable amazing
-    stunning horrifying horrific disgusting disgrace disgraceful insane crazy epic
-    destroy destroys destroyed slams slammed blasts blasted bombshell explosive scandal
-    hoax evil sick pathetic terrifying exposed busted meltdown furious hilarious
-    brutal idiot stupid liar lies""".split()
-)
-#: Intensifiers and absolutes.
-INTENSIFIER_WORDS = frozenset(
-    """very really totally completely absolutely extremely literally truly utterly
-    entirely always ever everyone everybody everything nobody""".split()
-)
-#: Negations ("don't" is "don t" in the seed form, hence "t").
-NEGATION_WORDS = frozenset("not no never nor none neither nothing cannot t".split())
-_FIRST_SINGULAR = frozenset("i me my mine myself".split())
-_FIRST_PLURAL = frozenset("we us our ours ourselves".split())
-_SECOND = frozenset("you your yours yourself yourselves".split())
-
-#: Names of the form-free features (same value for a raw text and its seed form).
-FORM_FREE_FEATURES: tuple[str, ...] = (
-    "mean word length (letters)",
-    "spread of word length (letters)",
-    "share of words with 7+ letters",
-    "vocabulary richness (type-token ratio of 50-word segments)",
-    "syllables per word",
-    "share of words with 3+ syllables",
-    "share of English function words",
-    "hedges per 100 words",
-    "attribution words per 100 words",
-    "sensational words per 100 words",
-    "intensifiers per 100 words",
-    "negations per 100 words",
-    "I/me/my per 100 words",
-    "we/us/our per 100 words",
-    "you/your per 100 words",
-)
-#: Names of the form features (raw punctuation, digits and case; NaN for seed form).
-FORM_FEATURES: tuple[str, ...] = (
-    "words per sentence",
-    "spread of words per sentence",
-    "Flesch reading ease",
-    "exclamation marks per sentence",
-    "question marks per sentence",
-    "commas per sentence",
-    "quotation marks per 100 words",
-    "numbers per 100 words",
-    "ALL-CAPS words per 100 words",
-    "capitalized words per 100 words",
-)
-
-_RAW_WORD = re.compile(r"[A-Za-z]+(?:['\u2019][A-Za-z]+)?")
-_SENTENCE = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)\]]*\s+|\n\s*\n")
-_VOWELS = re.compile(r"[aeiouy]+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_QUOTE = re.compile(r"[\"\u201c\u201d]")
-_TTR_WINDOW = 50
-
-
-@lru_cache(maxsize=1 << 16)
-def _syllables(word: str) -> int:
-    """Vowel groups, minus a silent final ``e``; at least one. ``word`` is lower-case."""
-    n = len(_VOWELS.findall(word))
-    if n > 1 and word.endswith("e") and not word.endswith(("le", "ee", "ye")):
-        n -= 1
-    return max(n, 1)
-
-
-def _segmental_ttr(words: list[str]) -> float:
-    """Mean type-token ratio of consecutive 50-word segments (the whole text when shorter)."""
-    if len(words) < 2 * _TTR_WINDOW:
-        return len(set(words)) / len(words)
-    segments = range(0, len(words) - _TTR_WINDOW + 1, _TTR_WINDOW)
-    return float(np.mean([len(set(words[i : i + _TTR_WINDOW])) for i in segments])) / _TTR_WINDOW
-
-
-def _form_free(prepared: str) -> list[float]:
-    words = prepared.split()
-    n = len(words)
-    if n == 0:
-        return [0.0] * len(FORM_FREE_FEATURES)
-    counts = Counter(words)
-    weight = np.fromiter(counts.values(), dtype=np.float64, count=len(counts)) / n
-    lengths = np.fromiter((len(w) for w in counts), dtype=np.float64, count=len(counts))
-    syllables = np.fromiter((_syllables(w) for w in counts), dtype=np.float64, count=len(counts))
-    mean_length = float(weight @ lengths)
-
-    def per100(lexicon: frozenset[str]) -> float:
-        return 100.0 * sum(counts.get(w, 0) for w in lexicon) / n
-
-    return [
-        mean_length,
-        float(np.sqrt(weight @ (lengths - mean_length) ** 2)),
-        float(weight[lengths >= 7].sum()),
-        _segmental_ttr(words),
-        float(weight @ syllables),
-        float(weight[syllables >= 3].sum()),
-        per100(ENGLISH_FUNCTION_WORDS) / 100.0,
-        per100(HEDGE_WORDS),
-        per100(ATTRIBUTION_WORDS),
-        per100(SENSATIONAL_WORDS),
-        per100(INTENSIFIER_WORDS),
-        per100(NEGATION_WORDS),
-        per100(_FIRST_SINGULAR),
-        per100(_FIRST_PLURAL),
-        per100(_SECOND),
-    ]
-
-
-def _form(scrubbed: str) -> list[float]:
-    words = _RAW_WORD.findall(scrubbed)
-    n = len(words)
-    if n == 0:
-        return [0.0] * len(FORM_FEATURES)
-    sentences = [s for s in _SENTENCE.split(scrubbed) if _RAW_WORD.search(s)]
-    per_sentence = np.array([len(_RAW_WORD.findall(s)) for s in sentences], dtype=np.float64)
-    n_sentences = max(len(sentences), 1)
-    syllables = sum(k * _syllables(w) for w, k in Counter(w.lower() for w in words).items())
-    flesch = 206.835 - 1.015 * (n / n_sentences) - 84.6 * (syllables / n)
-    caps = sum(len(w) >= 2 and w.isupper() for w in words)
-    capitalized = sum(w[0].isupper() and not w.isupper() for w in words)
-    return [
-        float(per_sentence.mean()) if len(per_sentence) else float(n),
-        float(per_sentence.std()) if len(per_sentence) else 0.0,
-        flesch,
-        scrubbed.count("!") / n_sentences,
-        scrubbed.count("?") / n_sentences,
-        scrubbed.count(",") / n_sentences,
-        100.0 * len(_QUOTE.findall(scrubbed)) / n,
-        100.0 * len(_NUMBER.findall(scrubbed)) / n,
-        100.0 * caps / n,
-        100.0 * capitalized / n,
-    ]
 
 
 class StyleFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -262,7 +125,7 @@ class StyleFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Sequence[str], y: Any = None) -> StyleFeatures:
         """Check ``X`` and record the feature names; nothing is learned from the texts."""
-        _check_texts(X)
+        check_texts(X)
         self.feature_names_ = list(FORM_FREE_FEATURES) + (
             list(FORM_FEATURES) if self.form_features else []
         )
@@ -271,27 +134,19 @@ class StyleFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def transform(self, X: Sequence[str]) -> NDArray[np.float64]:
         """One row of features per text, columns in the order of ``feature_names_``."""
         check_is_fitted(self)
-        texts = _check_texts(X)
+        texts = check_texts(X)
         n_free = len(FORM_FREE_FEATURES)
         out = np.full((len(texts), len(self.feature_names_)), np.nan, dtype=np.float64)
         for i, text in enumerate(texts):
-            out[i, :n_free] = _form_free(prepare(text))
+            out[i, :n_free] = form_free_features(prepare(text))
             if self.form_features and not is_normalized(text):
-                out[i, n_free:] = _form(scrub(text))
+                out[i, n_free:] = form_features(scrub(text))
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> NDArray[np.object_]:
         """The feature names as an array (scikit-learn's transformer API)."""
         check_is_fitted(self)
         return np.asarray(self.feature_names_, dtype=object)
-
-
-def _format_value(value: float) -> str:
-    if np.isnan(value):
-        return "n/a"
-    if abs(value) >= 100 or float(value).is_integer():
-        return f"{value:.0f}"
-    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:.1f}"
 
 
 #: The two boosted models: on form-free columns (every text) and on all columns (raw texts).
@@ -463,7 +318,7 @@ class StyleLGBMClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         StyleLGBMClassifier
             ``self``, fitted.
         """
-        texts = _check_texts(X)
+        texts = check_texts(X)
         features = StyleFeatures(form_features=bool(self.form_features)).fit(texts)
         raw = np.array([not is_normalized(t) for t in texts], dtype=bool)
         return self._fit_matrix(
@@ -532,7 +387,7 @@ class StyleLGBMClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _style_matrix(self, X: Sequence[str]) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """The feature matrix of ``X`` and which texts were raw (not seed form)."""
         check_is_fitted(self)
-        texts = _check_texts(X)
+        texts = check_texts(X)
         raw = np.array([not is_normalized(t) for t in texts], dtype=bool)
         features: StyleFeatures | None = self.features_
         if features is None:
@@ -631,7 +486,7 @@ class StyleLGBMClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             other = None
         feature_names = self.feature_names
         terms = {
-            f"{feature_names[j]}: {_format_value(float(F[0, j]))}": float(values[i])
+            f"{feature_names[j]}: {format_feature_value(float(F[0, j]))}": float(values[i])
             for i, j in enumerate(columns)
         }
         return Contributions(target=target, other=other, terms=terms, intercept=float(values[-1]))

@@ -1,0 +1,169 @@
+"""The features of :class:`~veracity.models.hashing.HashingSGDClassifier`: hashed n-gram counts.
+
+* :func:`char_wb_counts`: a ``char_wb`` ``HashingVectorizer``'s counts built from
+  per-word hashed n-grams, cached per hasher configuration (module level, at most
+  :data:`MAX_CACHED_WORDS` words, thread-safe);
+* :func:`sublinear_l2`: one block of features, ``1 + log tf`` then an L2 norm;
+* :func:`salted_hashes`: the salted 64-bit hash of each text in ``[0, 1)`` that
+  picks the calibration reservoir of ``partial_fit``;
+* :func:`bucket_shares`: each n-gram's share of its hash bucket's contribution to a
+  linear score (for per-word evidence).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.feature_extraction import FeatureHasher
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+
+__all__ = ["MAX_CACHED_WORDS", "bucket_shares", "char_wb_counts", "salted_hashes", "sublinear_l2"]
+
+#: Distinct words whose hashed char n-grams are cached per hasher before the cache restarts.
+MAX_CACHED_WORDS = 500_000
+_WORD_CACHES: dict[tuple[Any, ...], dict[str, tuple[NDArray[Any], NDArray[Any]]]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def char_wb_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
+    """``vectorizer.transform(texts)`` for a ``char_wb`` hasher, from cached words.
+
+    ``char_wb`` cuts each whitespace-separated word (padded with a space each side)
+    into n-grams on its own, so a text's counts are the sum of its words' counts:
+    ``W @ C`` (texts x words, words x buckets). A word's hashed n-grams are computed
+    once and cached per hasher configuration (module level, at most
+    :data:`MAX_CACHED_WORDS` words, thread-safe), never in the estimator, so
+    predictions do not change its state and artifacts stay small. The Python n-gram
+    loop is what makes scoring slow; news reuses a few thousand words.
+
+    Examples
+    --------
+    >>> hasher = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 4), alternate_sign=False)
+    >>> texts = ["the senate voted", "the vote"]
+    >>> (char_wb_counts(hasher, texts) != hasher.transform(texts)).nnz
+    0
+    """
+    key = (
+        int(vectorizer.n_features),
+        tuple(vectorizer.ngram_range),
+        bool(vectorizer.lowercase),
+        vectorizer.strip_accents,
+        repr(vectorizer.preprocessor),
+        np.dtype(vectorizer.dtype).str,
+    )
+    with _CACHE_LOCK:
+        cache = _WORD_CACHES.setdefault(key, {})
+    preprocess = vectorizer.build_preprocessor()
+    columns: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    counts: list[int] = []
+    for i, text in enumerate(texts):
+        for word, n in Counter(preprocess(text).split()).items():
+            rows.append(i)
+            cols.append(columns.setdefault(word, len(columns)))
+            counts.append(n)
+    words = list(columns)
+    entries = {w: cache[w] for w in words if w in cache}
+    missing = [w for w in words if w not in entries]
+    if missing:
+        analyzer = vectorizer.build_analyzer()
+        hashed = FeatureHasher(
+            n_features=int(vectorizer.n_features),
+            input_type="string",
+            alternate_sign=False,
+            dtype=vectorizer.dtype,
+        ).transform(analyzer(w) for w in missing)
+        hashed = hashed.tocsr()
+        for k, word in enumerate(missing):
+            lo, hi = hashed.indptr[k], hashed.indptr[k + 1]
+            entries[word] = (hashed.indices[lo:hi].copy(), hashed.data[lo:hi].copy())
+        with _CACHE_LOCK:
+            if len(cache) + len(missing) > MAX_CACHED_WORDS:
+                cache.clear()
+            cache.update((w, entries[w]) for w in missing)
+    parts = [entries[w] for w in words]
+    indptr = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum([len(p[0]) for p in parts], out=indptr[1:])
+    empty_i, empty_d = np.zeros(0, np.int32), np.zeros(0, vectorizer.dtype)
+    per_word = sp.csr_matrix(
+        (
+            np.concatenate([p[1] for p in parts] or [empty_d]),
+            np.concatenate([p[0] for p in parts] or [empty_i]),
+            indptr,
+        ),
+        shape=(len(words), int(vectorizer.n_features)),
+    )
+    doc_words = sp.csr_matrix(
+        (np.asarray(counts, dtype=vectorizer.dtype), (rows, cols)),
+        shape=(len(texts), len(words)),
+    )
+    result: sp.csr_matrix = (doc_words @ per_word).tocsr()
+    result.sort_indices()
+    if vectorizer.binary:
+        result.data.fill(1)
+    if vectorizer.norm is not None:
+        result = normalize(result, norm=vectorizer.norm, copy=False)
+    return result
+
+
+def sublinear_l2(vectorizer: HashingVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """One block of features: ``vectorizer``'s counts as ``1 + log tf``, each row L2-normed."""
+    if vectorizer.analyzer == "char_wb":
+        counts = char_wb_counts(vectorizer, texts)
+    else:
+        counts = vectorizer.transform(texts).tocsr()
+    counts.data = 1.0 + np.log(counts.data)
+    return normalize(counts, norm="l2", copy=False)
+
+
+def salted_hashes(texts: Sequence[str], salt: int) -> NDArray[np.float64]:
+    """Salted 64-bit blake2b hash of each text, as a float uniform in [0, 1)."""
+    key = int(salt).to_bytes(8, "little", signed=False)
+    return np.array(
+        [
+            int.from_bytes(
+                hashlib.blake2b(
+                    t.encode("utf-8", "surrogatepass"), digest_size=8, key=key
+                ).digest(),
+                "little",
+            )
+            / 2.0**64
+            for t in texts
+        ],
+        dtype=np.float64,
+    )
+
+
+def bucket_shares(
+    counts: Counter[str],
+    vectorizer: HashingVectorizer,
+    values: dict[int, float],
+    weights: NDArray[np.float64],
+    offset: int,
+) -> list[tuple[str, float]]:
+    """Each gram's share of its bucket's contribution (buckets shared by count)."""
+    if not counts:
+        return []
+    grams = list(counts)
+    hasher = FeatureHasher(
+        n_features=vectorizer.n_features, input_type="string", alternate_sign=False
+    )
+    index = hasher.transform([[g] for g in grams]).tocsr().indices + offset
+    bucket_total: Counter[int] = Counter()
+    for gram, j in zip(grams, index, strict=True):
+        bucket_total[int(j)] += counts[gram]
+    out = []
+    for gram, j in zip(grams, index, strict=True):
+        value = values.get(int(j), 0.0)
+        if value != 0.0:
+            out.append((gram, value * float(weights[j]) * counts[gram] / bucket_total[int(j)]))
+    return out
