@@ -122,7 +122,9 @@ def print_table(rows: list[dict[str, Any]], cross: list[str]) -> None:
     cols = ["pipeline", "fit s", "articles/s", "peak RSS MB", "in-domain acc", "in-domain AUC"]
     cols += [f"AUC {c}" for c in cross] + ["mean cross AUC"]
     for col in cols:
-        table.add_column(col, justify="left" if col == "pipeline" else "right")
+        table.add_column(
+            col, justify="left" if col == "pipeline" else "right", no_wrap=col == "pipeline"
+        )
 
     def mean_cross(r: dict[str, Any]) -> float:
         values = [v["roc_auc"] for v in r["cross"].values()]
@@ -141,7 +143,7 @@ def print_table(rows: list[dict[str, Any]], cross: list[str]) -> None:
         )
     for r in rows[1:]:
         table.add_row(
-            f"{r['name']} / reference",
+            f"{r['name']} ÷ ref",
             f"{r['fit_s'] / ref['fit_s']:.2f}x",
             f"{r['articles_per_s'] / ref['articles_per_s']:.2f}x",
             f"{r['peak_rss_mb'] / ref['peak_rss_mb']:.2f}x",

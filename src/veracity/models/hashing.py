@@ -32,6 +32,7 @@ the scoring model never trained on:
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from collections.abc import Sequence
 from numbers import Integral, Real
@@ -70,6 +71,12 @@ _EPS = 1e-12
 def _positive_int(name: str, value: Any, low: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
         raise InputError(f"{name} must be an int >= {low}, got {value!r}")
+
+
+#: SGDClassifier(average=True) state needed only to continue training.
+_AVERAGING_BUFFERS = frozenset(
+    {"_standard_coef", "_average_coef", "_standard_intercept", "_average_intercept"}
+)
 
 
 class HashingSGDClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -504,11 +511,36 @@ class HashingSGDClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     # -- persistence -----------------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
-        """State without the calibration reservoir (training scratch, up to MBs)."""
+        """State without training scratch: the calibration reservoir, and the SGD's
+        averaging buffers (two more copies of the 2M-wide weights: 18 MB → 6 MB saved).
+
+        Predictions only use ``coef_`` and ``intercept_``; :meth:`__setstate__` restarts
+        the buffers from them, so ``partial_fit`` after loading goes on (its running
+        average starts again from the saved weights).
+        """
         state = dict(super().__getstate__())
         for name in ("_holdout_X", "_holdout_y", "_holdout_w", "_holdout_h"):
             state.pop(name, None)
+        sgd = state.get("sgd_")
+        if sgd is not None and _AVERAGING_BUFFERS & set(vars(sgd)):
+            slim = copy.copy(sgd)
+            for name in _AVERAGING_BUFFERS:
+                slim.__dict__.pop(name, None)
+            state["sgd_"] = slim
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        sgd = getattr(self, "sgd_", None)
+        if sgd is not None and getattr(sgd, "average", False) and hasattr(sgd, "coef_"):
+            if not hasattr(sgd, "_standard_coef"):
+                coef = np.asarray(sgd.coef_, dtype=np.float64)
+                intercept = np.asarray(sgd.intercept_, dtype=np.float64)
+                shape = coef.ravel().shape if coef.shape[0] == 1 else coef.shape
+                sgd._standard_coef = coef.reshape(shape).copy()
+                sgd._average_coef = coef.reshape(shape).copy()
+                sgd._standard_intercept = intercept.copy()
+                sgd._average_intercept = intercept.copy()
 
     # -- evidence ----------------------------------------------------------------------
 
