@@ -125,3 +125,47 @@ def set_vocabularies(estimator: Any, vocabularies: dict[str, str]) -> None:
     for name, joined in vocabularies.items():
         vectorizer = getattr(estimator, name)
         vectorizer.vocabulary_ = {term: j for j, term in enumerate(joined.split("\n"))}
+
+
+def fit_word_char_tfidf(
+    texts: list[str],
+    *,
+    word_ngram_range: Any,
+    char_ngram_range: Any,
+    max_word_features: int | None,
+    max_char_features: int | None,
+    min_df: int | float,
+) -> tuple[Any, Any, list[Any]]:
+    """Fit word and ``char_wb`` TF-IDF vectorizers (sublinear tf, float32) on ``texts``.
+
+    Returns ``(word_vectorizer, char_vectorizer, [word_matrix, char_matrix])``; an
+    empty vocabulary (or ``min_df`` above the number of texts) is an InputError.
+    """
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    word = TfidfVectorizer(
+        ngram_range=tuple(word_ngram_range),
+        max_features=max_word_features,
+        min_df=min_df,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    char = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=tuple(char_ngram_range),
+        max_features=max_char_features,
+        min_df=min_df,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    blocks = []
+    for kind, vectorizer in (("word", word), ("character", char)):
+        try:
+            blocks.append(vectorizer.fit_transform(texts))
+        except ValueError as exc:  # empty vocabulary, min_df above the number of texts
+            raise InputError(
+                f"cannot build {kind} features from these texts ({exc}); "
+                "give more or longer texts, or lower min_df"
+            ) from exc
+    return word, char, blocks

@@ -36,7 +36,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils import check_random_state, column_or_1d
@@ -49,6 +49,7 @@ from veracity.models._text_input import (
     check_ngram_range,
     check_texts,
     compact_vocabularies,
+    fit_word_char_tfidf,
     pop_vocabularies,
     set_vocabularies,
 )
@@ -328,30 +329,14 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         rng = check_random_state(self.random_state)
         prior_seed, cv_seed = (int(s) for s in rng.randint(np.iinfo(np.int32).max, size=2))
 
-        word = TfidfVectorizer(
-            ngram_range=tuple(self.word_ngram_range),
-            max_features=self.max_word_features,
+        word, char, blocks = fit_word_char_tfidf(
+            texts,
+            word_ngram_range=self.word_ngram_range,
+            char_ngram_range=self.char_ngram_range,
+            max_word_features=self.max_word_features,
+            max_char_features=self.max_char_features,
             min_df=self.min_df,
-            sublinear_tf=True,
-            dtype=np.float32,
         )
-        char = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=tuple(self.char_ngram_range),
-            max_features=self.max_char_features,
-            min_df=self.min_df,
-            sublinear_tf=True,
-            dtype=np.float32,
-        )
-        blocks = []
-        for kind, vectorizer in (("word", word), ("character", char)):
-            try:
-                blocks.append(vectorizer.fit_transform(texts))
-            except ValueError as exc:  # empty vocabulary, min_df above the number of texts
-                raise InputError(
-                    f"cannot build {kind} features from these texts ({exc}); "
-                    "give more or longer texts, or lower min_df"
-                ) from exc
         meta_vectorizer: CountVectorizer | None = None
         docs = metadata_documents(meta, len(texts))
         if any(docs):

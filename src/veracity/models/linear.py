@@ -27,7 +27,6 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils import check_random_state, column_or_1d
@@ -41,6 +40,7 @@ from veracity.models._text_input import (
     check_ngram_range,
     check_texts,
     compact_vocabularies,
+    fit_word_char_tfidf,
     pop_vocabularies,
     set_vocabularies,
 )
@@ -293,30 +293,14 @@ class TfidfLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[m
             )
 
         # Fitted state is assigned only at the end, so a failed fit leaves none behind.
-        word = TfidfVectorizer(
-            ngram_range=tuple(self.word_ngram_range),
-            max_features=self.max_word_features,
+        word, char, blocks = fit_word_char_tfidf(
+            texts,
+            word_ngram_range=self.word_ngram_range,
+            char_ngram_range=self.char_ngram_range,
+            max_word_features=self.max_word_features,
+            max_char_features=self.max_char_features,
             min_df=self.min_df,
-            sublinear_tf=True,
-            dtype=np.float32,
         )
-        char = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=tuple(self.char_ngram_range),
-            max_features=self.max_char_features,
-            min_df=self.min_df,
-            sublinear_tf=True,
-            dtype=np.float32,
-        )
-        blocks = []
-        for kind, vectorizer in (("word", word), ("character", char)):
-            try:
-                blocks.append(vectorizer.fit_transform(texts))
-            except ValueError as exc:  # empty vocabulary, min_df above the number of texts
-                raise InputError(
-                    f"cannot build {kind} features from these texts ({exc}); "
-                    "give more or longer texts, or lower min_df"
-                ) from exc
         features = sp.hstack(blocks, format="csr")
         dropped: list[str] = []
         if self.domain_drop and domains is not None:
