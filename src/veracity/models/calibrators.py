@@ -199,3 +199,46 @@ def sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
 
     out: NDArray[np.float64] = expit(z)
     return out
+
+
+def fit_calibrated(
+    linear: Any,
+    features: Any,
+    y: Any,
+    *,
+    calibration: str,
+    folds: Any,
+    sample_weight: Any | None = None,
+) -> tuple[Any, Any, float | None, Any]:
+    """Fit ``linear`` once on everything and calibrate it on out-of-fold scores.
+
+    ``calibration`` is ``"sigmoid"`` or ``"isotonic"`` (a
+    ``CalibratedClassifierCV(ensemble=False)`` over ``folds``) or ``"temperature"``
+    (one ``T`` fitted on out-of-fold log-odds of ``classes_[1]``, two classes only).
+
+    Returns
+    -------
+    tuple
+        ``(calibrated, final, temperature, classes)``: the CalibratedClassifierCV (None
+        for temperature), the regression fitted on all rows (None unless temperature,
+        where it lives inside ``calibrated``), ``T`` (None unless temperature), and the
+        class labels.
+    """
+    from sklearn.base import clone
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import cross_val_predict
+
+    if calibration == "temperature":
+        # Out-of-fold log-odds of classes_[1], then one T for all of them; the
+        # final regression is fitted on every row (as with ensemble=False).
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        scores = cross_val_predict(
+            clone(linear), features, y, cv=folds, method="decision_function", params=weights
+        )
+        labels = np.unique(y)
+        temperature = fit_temperature(scores, np.asarray(y) == labels[1], sample_weight)
+        final = linear.fit(features, y, **weights)
+        return None, final, temperature, final.classes_
+    calibrated = CalibratedClassifierCV(linear, method=calibration, cv=folds, ensemble=False)
+    calibrated.fit(features, y, sample_weight=sample_weight)
+    return calibrated, None, None, calibrated.classes_

@@ -34,11 +34,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -53,7 +52,7 @@ from veracity.models._text_input import (
     pop_vocabularies,
     set_vocabularies,
 )
-from veracity.models.calibrators import fit_temperature, temperature_proba
+from veracity.models.calibrators import fit_calibrated, temperature_proba
 from veracity.models.claims_metadata import (
     count_table,
     metadata_documents,
@@ -378,23 +377,14 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
         linear = LogisticRegression(C=float(self.C), solver="lbfgs", max_iter=2000)
         folds = StratifiedKFold(n_splits=int(self.cv), shuffle=True, random_state=cv_seed)
-        calibrated: Any = None
-        final: Any = None
-        temperature: float | None = None
-        if self.calibration == "temperature":
-            weights = {} if sample_weight is None else {"sample_weight": sample_weight}
-            scores = cross_val_predict(
-                clone(linear), features, y, cv=folds, method="decision_function", params=weights
-            )
-            temperature = fit_temperature(scores, y == labels[1], sample_weight)
-            final = linear.fit(features, y, **weights)
-            classes = final.classes_
-        else:
-            calibrated = CalibratedClassifierCV(
-                linear, method=self.calibration, cv=folds, ensemble=False
-            )
-            calibrated.fit(features, y, sample_weight=sample_weight)
-            classes = calibrated.classes_
+        calibrated, final, temperature, classes = fit_calibrated(
+            linear,
+            features,
+            y,
+            calibration=self.calibration,
+            folds=folds,
+            sample_weight=sample_weight,
+        )
 
         self.word_vectorizer_ = word
         self.char_vectorizer_ = char

@@ -25,10 +25,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -44,7 +43,12 @@ from veracity.models._text_input import (
     pop_vocabularies,
     set_vocabularies,
 )
-from veracity.models.calibrators import TemperatureScaling, fit_temperature, temperature_proba
+from veracity.models.calibrators import (
+    TemperatureScaling,
+    fit_calibrated,
+    fit_temperature,
+    temperature_proba,
+)
 from veracity.text import prepare
 from veracity.types import Evidence
 
@@ -318,25 +322,14 @@ class TfidfLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[m
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         linear = LogisticRegression(C=float(self.C), solver="lbfgs", max_iter=1000)
         folds = StratifiedKFold(n_splits=int(self.cv), shuffle=True, random_state=int(seed))
-        calibrated: Any = None  # CalibratedClassifierCV, or None for temperature
-        final: Any = None  # LogisticRegression for temperature, else inside `calibrated`
-        temperature: float | None = None
-        if self.calibration == "temperature":
-            # Out-of-fold log-odds of classes_[1], then one T for all of them; the
-            # final regression is fitted on every text (as with ensemble=False).
-            weights = {} if sample_weight is None else {"sample_weight": sample_weight}
-            scores = cross_val_predict(
-                clone(linear), features, y, cv=folds, method="decision_function", params=weights
-            )
-            temperature = fit_temperature(scores, y == labels[1], sample_weight)
-            final = linear.fit(features, y, **weights)
-            classes = final.classes_
-        else:
-            calibrated = CalibratedClassifierCV(
-                linear, method=self.calibration, cv=folds, ensemble=False
-            )
-            calibrated.fit(features, y, sample_weight=sample_weight)
-            classes = calibrated.classes_
+        calibrated, final, temperature, classes = fit_calibrated(
+            linear,
+            features,
+            y,
+            calibration=self.calibration,
+            folds=folds,
+            sample_weight=sample_weight,
+        )
 
         self.word_vectorizer_ = word
         self.char_vectorizer_ = char
