@@ -55,3 +55,21 @@ def synthetic_frame(
                 {"id": f"{name}-{label}-{i}", "title": "", "text": " ".join(words), "label": noisy}
             )
     return pd.DataFrame(rows)
+
+
+def letters(n: int) -> str:
+    """An integer spelled with the letters a-j for its digits (``12`` → ``"bc"``)."""
+    return "".join("abcdefghij"[int(d)] for d in str(abs(n)))
+
+
+def rows_as_text(X: np.ndarray) -> list[str]:
+    """Numeric rows as words (``"fbvpc"`` = feature 1 in bin +2), for sklearn's checks.
+
+    The text estimators take no 2-D input, so their contract is checked through
+    test-only subclasses that turn each row into words and call the real fit/predict.
+    """
+    bins = np.floor(np.asarray(X, dtype=float) * 2).astype(int)
+    return [
+        " ".join(f"f{letters(j)}v{'n' if b < 0 else 'p'}{letters(b)}" for j, b in enumerate(row))
+        for row in bins
+    ]

@@ -12,6 +12,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import validate_data
 
+from synthetic import letters, rows_as_text
 from veracity.data import Dataset
 from veracity.errors import InputError
 from veracity.evaluate.run import predict_proba_batched
@@ -104,17 +105,10 @@ def test_presets_are_pinned() -> None:
 # into a speaker, then calls the real fit / predict_proba with a DataFrame.
 
 
-def _letters(n: int) -> str:
-    return "".join("abcdefghij"[int(d)] for d in str(abs(n)))
-
-
 def _rows_as_claims(X: np.ndarray) -> pd.DataFrame:
     bins = np.floor(np.asarray(X, dtype=float) * 2).astype(int)
-    words = [
-        " ".join(f"f{_letters(j)}v{'n' if b < 0 else 'p'}{_letters(b)}" for j, b in enumerate(row))
-        for row in bins
-    ]
-    speakers = [f"s{'n' if row[0] < 0 else 'p'}{_letters(row[0])}" for row in bins]
+    words = rows_as_text(X)
+    speakers = [f"s{'n' if row[0] < 0 else 'p'}{letters(row[0])}" for row in bins]
     return pd.DataFrame({"text": words, "speaker": speakers})
 
 

@@ -11,6 +11,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import validate_data
 
+from synthetic import rows_as_text
 from veracity.errors import InputError
 from veracity.models import make_model
 from veracity.models.artifact import ModelCard, load_model, save_model
@@ -21,19 +22,6 @@ FAST = {"min_df": 1, "cv": 2, "char_ngram_range": (3, 4)}
 # Two members that see different things: words only, and characters only.
 WORDS = ("tfidf-lr.v1", {**FAST, "max_char_features": 1, "char_ngram_range": (5, 5)})
 CHARS = ("tfidf-lr.v1", {**FAST, "max_word_features": 1})
-
-
-def _rows_as_text(X: np.ndarray) -> list[str]:
-    bins = np.floor(np.asarray(X, dtype=float) * 2).astype(int)
-    letters = "abcdefghij"
-    return [
-        " ".join(
-            f"f{''.join(letters[int(d)] for d in str(j))}"
-            f"{'n' if b < 0 else 'p'}{''.join(letters[int(d)] for d in str(abs(b)))}"
-            for j, b in enumerate(row)
-        )
-        for row in bins
-    ]
 
 
 class NumbersAsText(StackedEnsemble):
@@ -47,12 +35,12 @@ class NumbersAsText(StackedEnsemble):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NumbersAsText:
         X = validate_data(self, X, reset=True)
-        super().fit(_rows_as_text(X), y, sample_weight)
+        super().fit(rows_as_text(X), y, sample_weight)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
         X = validate_data(self, X, reset=False)
-        return super().predict_proba(_rows_as_text(X))
+        return super().predict_proba(rows_as_text(X))
 
 
 def _expected_failed_checks(estimator: Any) -> dict[str, str]:

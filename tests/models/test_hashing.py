@@ -11,6 +11,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import validate_data
 
+from synthetic import rows_as_text
 from veracity.errors import InputError
 from veracity.models import PRESETS, make_model
 from veracity.models.artifact import ModelCard, load_model, save_model
@@ -27,18 +28,6 @@ Corpus = tuple[list[str], list[str]]
 # predict_proba.
 
 
-def _letters(n: int) -> str:
-    return "".join("abcdefghij"[int(d)] for d in str(abs(n)))
-
-
-def _rows_as_text(X: np.ndarray) -> list[str]:
-    bins = np.floor(np.asarray(X, dtype=float) * 2).astype(int)
-    return [
-        " ".join(f"f{_letters(j)}v{'n' if b < 0 else 'p'}{_letters(b)}" for j, b in enumerate(row))
-        for row in bins
-    ]
-
-
 class NumbersAsText(HashingSGDClassifier):
     """HashingSGDClassifier seen through numeric 2-D input (for the checks only)."""
 
@@ -50,19 +39,19 @@ class NumbersAsText(HashingSGDClassifier):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NumbersAsText:
         X = validate_data(self, X, reset=True)
-        super().fit(_rows_as_text(X), y, sample_weight)
+        super().fit(rows_as_text(X), y, sample_weight)
         return self
 
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
     ) -> NumbersAsText:
         X = validate_data(self, X, reset=not hasattr(self, "sgd_"))
-        super().partial_fit(_rows_as_text(X), y, classes, sample_weight)
+        super().partial_fit(rows_as_text(X), y, classes, sample_weight)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
         X = validate_data(self, X, reset=False)
-        return super().predict_proba(_rows_as_text(X))
+        return super().predict_proba(rows_as_text(X))
 
 
 def _expected_failed_checks(estimator: Any) -> dict[str, str]:

@@ -17,6 +17,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.validation import validate_data
 
+from synthetic import rows_as_text
 from veracity.errors import InputError
 from veracity.models.linear import TfidfLogisticClassifier
 from veracity.text import normalize
@@ -34,18 +35,6 @@ Corpus = tuple[list[str], list[str]]
 # sample weights, idempotence, invariances and error handling are all ours.
 
 
-def _letters(n: int) -> str:
-    return "".join("abcdefghij"[int(d)] for d in str(abs(n)))
-
-
-def _rows_as_text(X: np.ndarray) -> list[str]:
-    bins = np.floor(np.asarray(X, dtype=float) * 2).astype(int)
-    return [
-        " ".join(f"f{_letters(j)}v{'n' if b < 0 else 'p'}{_letters(b)}" for j, b in enumerate(row))
-        for row in bins
-    ]
-
-
 class NumbersAsText(TfidfLogisticClassifier):
     """TfidfLogisticClassifier seen through numeric 2-D input (for the checks only)."""
 
@@ -57,12 +46,12 @@ class NumbersAsText(TfidfLogisticClassifier):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NumbersAsText:
         X = validate_data(self, X, reset=True)
-        super().fit(_rows_as_text(X), y, sample_weight)
+        super().fit(rows_as_text(X), y, sample_weight)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
         X = validate_data(self, X, reset=False)
-        return super().predict_proba(_rows_as_text(X))
+        return super().predict_proba(rows_as_text(X))
 
 
 def _expected_failed_checks(estimator: Any) -> dict[str, str]:
