@@ -83,3 +83,27 @@ def test_domains_of_the_wrong_length_are_refused(two_sources: pd.DataFrame) -> N
         make_model("tfidf-lr.v1", domain_drop=0.05, **FAST).fit(
             two_sources.text.tolist(), two_sources.label.tolist(), domains=["a", "b"]
         )
+
+
+def test_stacked_members_are_refitted_with_the_domains_the_combiner_saw(
+    two_sources: pd.DataFrame,
+) -> None:
+    """The shipped members must be trained like the out-of-fold ones: with ``domains``."""
+    from veracity.models.ensemble import StackedEnsemble
+
+    x, y = two_sources.text.tolist(), two_sources.label.tolist()
+    member = ("tfidf-lr.v1", {"domain_drop": 0.05, "min_df": 1, "cv": 3})
+    stacked = StackedEnsemble(members=[member], cv=2, random_state=0)
+    fit_model(stacked, x, y, domains=two_sources.domain)
+    shipped = stacked.members_[0]
+    assert shipped.n_domain_dropped_ > 0, "the final member was fitted without domains"
+    # the same member, fitted by hand on all rows with the same seed and domains
+    seed = shipped.random_state
+    by_hand = fit_model(
+        make_model("tfidf-lr.v1", **{**member[1], "random_state": seed}),
+        x,
+        y,
+        domains=two_sources.domain,
+    )
+    assert shipped.domain_dropped_ == by_hand.domain_dropped_
+    np.testing.assert_allclose(shipped.predict_proba(x), by_hand.predict_proba(x), atol=1e-12)

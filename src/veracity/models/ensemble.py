@@ -216,10 +216,10 @@ class StackedEnsemble(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 oof[test_idx, j] = _logit(member.predict_proba(text_arr[test_idx].tolist())[:, col])
         combiner = LogisticRegression(C=float(self.C), solver="lbfgs", max_iter=1000)
         combiner.fit(oof, y, sample_weight=weights)
-        all_w = {} if weights is None else {"sample_weight": weights}
-        members = [
-            self._make(spec, seeds[j]).fit(texts, y, **all_w) for j, spec in enumerate(specs)
-        ]
+        # The final members are fitted exactly as the out-of-fold ones were (same
+        # weights, same domains), so the combiner's weights apply to what is shipped.
+        everything = np.arange(len(texts))
+        members = [fit(spec, seeds[j], everything) for j, spec in enumerate(specs)]
 
         self.members_ = members
         self.combiner_ = combiner
