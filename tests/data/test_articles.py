@@ -1,4 +1,5 @@
-"""The common data.csv.gz layout: fakenewsamt, celebrity, random_political."""
+"""The common data.csv.gz layout: fakenewsamt, celebrity, random_political and the
+three sets with a ``site`` column (fakehealth_healthstory, fakespeak_eng, coaid_news)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,28 @@ def test_real_common_layout_counts(
     assert frame["id"].is_unique
     assert ds.dropped_empty == 0
     assert ds.sources[0].path == str(real_root / name / "data.csv.gz")
+
+
+@pytest.mark.parametrize(
+    ("name", "fake", "reliable", "source_dataset"),
+    [
+        ("fakehealth_healthstory", 441, 1117, "FakeHealth-HealthStory (Dai et al. 2020)"),
+        ("fakespeak_eng", 2242, 626, "Fakespeak-ENG (Univ. Oslo; PolitiFact+Snopes)"),
+        ("coaid_news", 167, 2707, "CoAID (Cui & Lee 2020), News*COVID-19.csv"),
+    ],
+)
+def test_sets_with_a_site_column_load_without_it(
+    name: str, fake: int, reliable: int, source_dataset: str, real_settings: Settings
+) -> None:
+    """Counts as in each MANIFEST; ``site`` (publisher/platform) leaks the label: never kept."""
+    ds = load_dataset(name, settings=real_settings)
+    assert ds.kind == "article"
+    assert ds.frame["label"].value_counts().to_dict() == {"fake": fake, "reliable": reliable}
+    assert list(ds.frame.columns) == ["id", "title", "text", "label", "source_dataset"]
+    assert set(ds.frame["source_dataset"]) == {source_dataset}
+    raw = pd.read_csv(ds.sources[0].path, keep_default_na=False)
+    assert "site" in raw.columns  # the file has it; the dataset does not
+    assert ds.dropped_empty == 0
 
 
 def test_fakenewsamt_empty_titles_are_kept(real_settings: Settings) -> None:

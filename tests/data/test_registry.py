@@ -20,11 +20,14 @@ from veracity.settings import Settings
 ALL_NAMES = sorted(
     [
         "celebrity",
+        "coaid_news",
         "covid_constraint",
         "covid_constraint:test",
         "covid_constraint:train",
         "covid_constraint:valid",
+        "fakehealth_healthstory",
         "fakenewsamt",
+        "fakespeak_eng",
         "isot_sample",
         "liar",
         "liar:test",

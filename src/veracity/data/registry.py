@@ -71,6 +71,11 @@ _ENTRIES: Mapping[str, _Entry] = {
     "fakenewsamt": _Entry((), _has_articles, _load_articles),
     "celebrity": _Entry((), _has_articles, _load_articles),
     "random_political": _Entry((), _has_articles, _load_articles),
+    # The three below also carry a ``site`` column (publisher / platform), which leaks
+    # the label (their MANIFESTs); the common-layout loader never keeps it.
+    "fakehealth_healthstory": _Entry((), _has_articles, _load_articles),
+    "fakespeak_eng": _Entry((), _has_articles, _load_articles),
+    "coaid_news": _Entry((), _has_articles, _load_articles),
     "liar": _Entry(LIAR_SPLITS, _has_liar, _load_liar),
     "covid_constraint": _Entry(COVID_SPLITS, _has_covid, _load_covid),
 }
