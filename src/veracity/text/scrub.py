@@ -56,6 +56,32 @@ def _p(
 _AGENCY_TRIGGERS = ("getty", "photo", "afp", "reuters", "shutterstock", "wikimedia")
 
 
+# The COVID disclaimer of Medical News Today and Healthline, as CoAID stores it: lower-cased,
+# sometimes without "the", often cut off mid-word. Its wording, in any order, around one
+# of the anchor phrases; a word cut off at the very end of the text goes too.
+_DISCLAIMER_WORDS = (
+    "all data and statistics are based on publicly available at the time of publication some "
+    "information may be out date visit our coronavirus hub follow live updates page for most "
+    "recent covid 19 outbreak more advice prevention treatment stay informed with current"
+).split()
+_DISCLAIMER_ANCHORS = (
+    ("statistics", "are", "based", "on", "publicly"),
+    ("visit", "our", "coronavirus", "hub"),
+    ("stay", "informed", "with", "live", "updates"),
+)
+_DISCLAIMER_TRIGGERS = ("statistics are based", "coronavirus hub", "informed with live")
+
+
+def _disclaimer(sep: str, letter: str) -> str:
+    """The disclaimer's regex for one text form: words joined by ``sep``."""
+    word = r"(?:" + "|".join(sorted(set(_DISCLAIMER_WORDS), key=len, reverse=True)) + r")\b"
+    anchor = "|".join(sep.join(a) for a in _DISCLAIMER_ANCHORS)
+    return (
+        rf"\b(?:{word}{sep}){{0,12}}(?:{anchor})\b(?:{sep}{word})*"
+        rf"(?:{sep}{letter}{{1,14}}{sep.replace('+', '*')}\Z)?\.?"
+    )
+
+
 _I = re.IGNORECASE
 _CREDIT_AGENCY = r"(?:getty\s+images?|ap\s+photo|afp|reuters|shutterstock|wikimedia(?:\s+commons)?)"
 
@@ -127,6 +153,30 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
         triggers=("read", "share", "h/t", "hat"),
         tail=110,  # the two trigger words, then at most 200 characters (100 words)
     ),
+    _p(
+        "site_disclaimer",
+        _disclaimer(r"[\s.,:;-]+", r"\w"),
+        "Health sites' COVID disclaimer ('All data and statistics are based on publicly "
+        "available data at the time of publication. … Visit our coronavirus hub …'): in 444 "
+        "coaid_news real rows (Medical News Today, Healthline), no fake one.",
+        _I,
+        triggers=_DISCLAIMER_TRIGGERS,
+    ),
+    _p(
+        "medscape_header",
+        r"what\s+your\s+doctor\s+is\s+reading\s+on\s+medscape\.com",
+        "WebMD's 'What your doctor is reading on Medscape.com' header (coaid_news real rows).",
+        _I,
+        triggers=("medscape",),
+    ),
+    _p(
+        "healthday",
+        r"\bEn\s+Espa\u00f1ol\b|\bHealthDay\s+Reporter\b|\(\s*HealthDay\s+News\s*\)\s*[-\u2013\u2014]*",
+        "HealthDay's 'En Español', 'HealthDay Reporter' byline and '(HealthDay News) --' "
+        "dateline (198 fakehealth_healthstory rows): they name the publisher.",
+        _I,
+        triggers=("healthday", "espa\u00f1ol"),
+    ),
 )
 
 #: Patterns applied to text in the seed form (lower-case letters and spaces), in order.
@@ -173,6 +223,24 @@ NORMALIZED_PATTERNS: tuple[ScrubPattern, ...] = (
         r"\b(?:read +more|share +this|h +t|hat +tip)\b(?: +[a-z]+){0,12} *\Z",
         "Trailing 'read more …', 'share this …', 'h t …' at the very end.",
         tail=16,  # two trigger words, then at most 12 words
+    ),
+    _p(
+        "site_disclaimer",
+        _disclaimer(" +", "[a-z]"),
+        "The health sites' COVID disclaimer in seed form.",
+        triggers=_DISCLAIMER_TRIGGERS,
+    ),
+    _p(
+        "medscape_header",
+        r"\bwhat +your +doctor +is +reading +on +medscape +com\b",
+        "'what your doctor is reading on medscape com' in seed form.",
+        triggers=("medscape",),
+    ),
+    _p(
+        "healthday",
+        r"\ben +espa +ol\b|\bhealthday +(?:reporter|news)\b",
+        "HealthDay's 'en espa ol', 'healthday reporter' and 'healthday news' in seed form.",
+        triggers=("healthday", "espa"),
     ),
 )
 
