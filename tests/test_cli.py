@@ -107,6 +107,9 @@ def test_human_output_shows_verdict_and_evidence(seed: str) -> None:
     code, out, _ = run("check", seed)
     assert code == 0
     assert "RELIABLE" in out and "probability of fake" in out and "evidence" in out
+    # a percentage, never a false certainty such as 0.000 / 1.000; and what it judges
+    assert re.search(r"probability of fake: (<1%|>99%|[1-9][0-9]?%) ", out), out
+    assert "cannot tell whether the facts" in " ".join(out.split())
 
 
 def assert_clean_error(code: int, err: str, expected: str, exit_code: int = 2) -> None:

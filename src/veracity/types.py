@@ -5,13 +5,47 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["FAKE", "LABELS", "RELIABLE", "Document", "Evidence", "Label", "Verdict"]
+__all__ = [
+    "FAKE",
+    "LABELS",
+    "RELIABLE",
+    "SCOPE",
+    "Document",
+    "Evidence",
+    "Label",
+    "Verdict",
+    "format_probability",
+]
 
 Label = Literal["reliable", "fake"]
 RELIABLE: Label = "reliable"
 FAKE: Label = "fake"
 #: The two verdict labels, in the order used for ``classes_`` of every model.
 LABELS: tuple[Label, Label] = (FAKE, RELIABLE)
+
+#: What a verdict is about, in one plain sentence (shown by the CLI, the page and README).
+SCOPE = (
+    "veracity judges how a text is written and what the sources it learned from looked "
+    "like; it cannot tell whether the facts in it are true."
+)
+
+
+def format_probability(p: float) -> str:
+    """A probability as a person should read it: whole percent, never 0% or 100%.
+
+    Nothing veracity knows justifies more certainty than 99%, so probabilities above
+    0.99 show as ``">99%"`` and below 0.01 as ``"<1%"``.
+
+    Examples
+    --------
+    >>> format_probability(0.0003), format_probability(0.734), format_probability(0.9999)
+    ('<1%', '73%', '>99%')
+    """
+    if p > 0.99:
+        return ">99%"
+    if p < 0.01:
+        return "<1%"
+    return f"{min(max(round(p * 100), 1), 99)}%"
 
 
 @dataclass(frozen=True)

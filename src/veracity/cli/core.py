@@ -32,6 +32,7 @@ from veracity.cli._common import (
 )
 from veracity.errors import InputError, InputTooLargeError
 from veracity.settings import Settings
+from veracity.types import SCOPE, format_probability
 
 
 def _read_input(text: str | None, file: Path | None, settings: Settings) -> str:
@@ -97,7 +98,7 @@ def check(
     colour = {"reliable": "green", "fake": "red", "not sure": "yellow"}[verdict.verdict]
     out.print(
         f"[bold {colour}]{verdict.verdict.upper()}[/]  probability of fake: "
-        f"[bold]{verdict.probability:.3f}[/]  ({verdict.input_form} input)"
+        f"[bold]{format_probability(verdict.probability)}[/]  ({verdict.input_form} input)"
     )
     if verdict.reason:
         out.print(f"[yellow]not sure:[/] {verdict.reason}")
@@ -109,7 +110,7 @@ def check(
         for ev in verdict.evidence:
             table.add_row(ev.term, f"{ev.weight:+.3f}", ev.toward)
         out.print(table)
-    out.print(f"[dim]model {verdict.model_id}[/]")
+    out.print(f"[dim]model {verdict.model_id}. {SCOPE}[/]")
 
 
 @app.command()
