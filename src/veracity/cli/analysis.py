@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     Progress,
 )
@@ -199,12 +200,19 @@ def evaluate(
         payload = {
             "model": detector.model_id,
             "results": {k: v.to_dict() for k, v in results.items()},
+            "warnings": [
+                str(v.extra["training_overlap"])
+                for v in results.values()
+                if v.extra.get("training_overlap")
+            ],
         }
         out.print_json(json.dumps(payload, default=str))
         return
     out.print(f"model [bold]{detector.model_id}[/]")
     for name, report in results.items():
         _print_metrics(name, report)
+        if report.extra.get("training_overlap"):
+            out.print(f"[bold yellow]warning:[/] {escape(report.extra['training_overlap'])}")
 
 
 def _audits(datasets: list[Any], settings: Settings, progress: Progress) -> dict[str, Any]:
@@ -357,7 +365,6 @@ def audit(
     as_json: JsonOpt = False,
 ) -> None:
     """Audit a labelled dataset for shortcuts and leaks: what gives the label away for free."""
-    from rich.markup import escape
 
     from veracity.evaluate.audit import AUDIT_STEPS, audit_dataset
 

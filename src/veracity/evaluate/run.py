@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from veracity.data import Dataset
     from veracity.detector import Detector
 
-__all__ = ["evaluate_dataset", "predict_proba_batched", "score"]
+__all__ = ["evaluate_dataset", "predict_proba_batched", "score", "training_overlap"]
 
 
 def predict_proba_batched(
@@ -66,6 +66,31 @@ def score(
     return multiclass_report(y_true, proba, classes, seed=seed)
 
 
+def training_overlap(trained_on: Sequence[Any], dataset: Dataset) -> str | None:
+    """A warning when ``dataset`` is, or may contain, what the model was trained on.
+
+    ``trained_on`` is the card's ``training_data`` (each with ``name`` and ``sha256``).
+    The same content hash means the very same rows; the same dataset name means they
+    may overlap, unless both name different splits (``liar:train`` against
+    ``liar:test``). Metrics on such rows are in-sample: optimistic, not a test.
+    """
+    base, _, split = dataset.name.partition(":")
+    for item in trained_on:
+        name, sha = str(getattr(item, "name", "")), str(getattr(item, "sha256", ""))
+        if sha and sha == dataset.sha256:
+            return (
+                f"{dataset.name} is the model's training data ({name}): these numbers are "
+                "in-sample and overstate how well it does on new texts"
+            )
+        t_base, _, t_split = name.partition(":")
+        if t_base == base and not (split and t_split and split != t_split):
+            return (
+                f"{dataset.name} overlaps the model's training data ({name}): these numbers "
+                "are partly in-sample and overstate how well it does on new texts"
+            )
+    return None
+
+
 def evaluate_dataset(
     detector: Detector,
     dataset: Dataset,
@@ -104,4 +129,5 @@ def evaluate_dataset(
     )
     report.extra["dataset"] = dataset.name
     report.extra["model_id"] = detector.model_id
+    report.extra["training_overlap"] = training_overlap(detector.model.card.training_data, dataset)
     return report
