@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import glob
-import gzip
 import hashlib
 import io
 import json
@@ -17,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from veracity.data._io import cell_to_str, check_file
+from veracity.data._io import cell_to_str, check_file, gunzip_chunks, gzip_limit
 from veracity.data.generic import ID_NAMES, LABEL_NAMES, TEXT_NAMES, TITLE_NAMES, file_format
 from veracity.errors import DataFormatError, InputError
 from veracity.settings import Settings
@@ -137,28 +136,25 @@ class _Lines:
 
 
 def _stage_gzip(path: Path, staging: Path, settings: Settings) -> Path:
-    from veracity.data._io import GZIP_EXPANSION_LIMIT
+    """Decompress ``path`` into ``staging`` (streaming, at most :func:`gzip_limit` bytes).
 
-    staging.mkdir(parents=True, exist_ok=True)
+    Raises
+    ------
+    InputTooLargeError
+        The file decompresses to more than the limit.
+    DataFormatError
+        The gzip data is damaged or truncated.
+    """
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
     target = staging / f"{digest}-{path.name.removesuffix('.gz')}"
     if target.is_file():
         return target
-    limit = settings.max_file_bytes * GZIP_EXPANSION_LIMIT
+    staging.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with gzip.open(path, "rb") as src, open(tmp, "wb") as dst:
-            copied = 0
-            while chunk := src.read(1 << 20):
-                copied += len(chunk)
-                if copied > limit:
-                    raise DataFormatError(
-                        f"{path}: decompresses to more than {limit:,} bytes; split the file"
-                    )
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            for chunk in gunzip_chunks(path, src, gzip_limit(settings)):
                 dst.write(chunk)
-    except (OSError, EOFError) as exc:
-        tmp.unlink(missing_ok=True)
-        raise DataFormatError(f"{path}: is a damaged gzip file ({exc}); compress it again") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -243,7 +239,10 @@ def plan_partitions(
     InputError
         No input, a pattern without matches, a bad ``partition_rows``.
     DataFormatError
-        A file that is missing, of unknown type, unparseable, or without a text column.
+        A file that is missing, of unknown type, unparseable, a damaged gzip, or without
+        a text column.
+    InputTooLargeError
+        A file over ``max_file_bytes``, or a gzip file expanding past :func:`gzip_limit`.
     """
     if partition_rows < 1:
         raise InputError(f"--partition-rows must be at least 1, got {partition_rows}")
