@@ -9,7 +9,7 @@ import io
 import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -135,8 +135,12 @@ class _Lines:
             yield line.decode("utf-8", "surrogateescape")
 
 
-def _stage_gzip(path: Path, staging: Path, settings: Settings) -> Path:
+def _stage_gzip(
+    path: Path, staging: Path, settings: Settings, claim: Callable[[Path], None]
+) -> Path:
     """Decompress ``path`` into ``staging`` (streaming, at most :func:`gzip_limit` bytes).
+
+    ``claim(target)`` is called before anything is written, with the file to be made.
 
     Raises
     ------
@@ -149,6 +153,7 @@ def _stage_gzip(path: Path, staging: Path, settings: Settings) -> Path:
     target = staging / f"{digest}-{path.name.removesuffix('.gz')}"
     if target.is_file():
         return target
+    claim(target)
     staging.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -231,8 +236,12 @@ def plan_partitions(
     partition_rows: int,
     settings: Settings,
     staging: Path,
+    claim: Callable[[Path], None] | None = None,
 ) -> list[Partition]:
     """Cut the input files into partitions of at most ``partition_rows`` rows.
+
+    Gzip inputs are decompressed into ``staging``; ``claim(path)`` is called with each
+    file before it is written there (the scorer records it as its own).
 
     Raises
     ------
@@ -262,7 +271,7 @@ def plan_partitions(
             with open(path, "rb") as handle:
                 gzipped = handle.read(2) == b"\x1f\x8b"
             if gzipped:
-                read = _stage_gzip(path, staging, settings)
+                read = _stage_gzip(path, staging, settings, claim or (lambda _path: None))
             header, ranges = _plan_text(path, read, fmt, partition_rows)
         text = _resolve(header, columns.text_col or None, TEXT_NAMES, "text", where)
         if not text:
