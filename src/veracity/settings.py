@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     max_document_bytes: int = Field(
         default=5_000_000,
         gt=0,
-        description="Largest single document accepted by check (bytes of UTF-8).",
+        description="Largest single document accepted by check (bytes of UTF-8); also the "
+        "largest cell the dataset loaders read for train and evaluate (a larger one is refused, "
+        "naming its file and row) and the largest row batch scores (larger rows are rejected).",
     )
     max_file_bytes: int = Field(
         default=2_000_000_000,
@@ -101,6 +103,16 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds a request may take before the service answers 503; "
         "model work already running finishes in its thread.",
+    )
+
+    max_decompressed_bytes: int = Field(
+        default=1_073_741_824,
+        gt=0,
+        description="Most bytes a gzip dataset file may decompress to: 1 GiB by default "
+        "(and never more than 20 x max_file_bytes). Checked while decompressing, so a gzip "
+        "bomb is refused once it passes the limit; train and evaluate hold a file's text in "
+        "memory a few times over, and 1 GiB keeps that well inside a 24 GB machine. Also caps "
+        "what batch stages to disk per gzip input; raise it for larger gzipped corpora.",
     )
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import signal
 import subprocess
@@ -162,6 +163,8 @@ def test_a_killed_run_resumes_without_duplicates(
         (["-i", "{tmp}/plain.csv"], "no text column found"),
         (["-i", "{tmp}/plain.csv", "--text-col", "body"], "has no column 'body'"),
         (["-i", "{tmp}/array.json"], "is a JSON array"),
+        (["-i", "{tmp}/corrupt.csv.gz"], "corrupt.csv.gz: is a damaged or truncated gzip"),
+        (["-i", "{tmp}/bomb.csv.gz"], "bomb.csv.gz: decompresses to more than 1,000,000 bytes"),
         (["-i", "{tmp}/plain.csv", "--scheduler", "tcp://127.0.0.1:9"], "cannot reach"),
         (["-i", "{tmp}/plain.csv", "--scheduler", "nonsense://x:1"], "not a Dask scheduler"),
     ],
@@ -172,6 +175,8 @@ def test_bad_input_is_one_line_and_exit_2(
     (tmp_path / "notes.docx").write_bytes(b"PK\x03\x04")
     (tmp_path / "plain.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     (tmp_path / "array.json").write_text('[{"text": "x"}]\n', encoding="utf-8")
+    (tmp_path / "corrupt.csv.gz").write_bytes(corrupt_gzip())
+    (tmp_path / "bomb.csv.gz").write_bytes(gzip.compress(b"text\n" + b"a" * 3_000_000))
     if "--scheduler" in args:
         (tmp_path / "plain.csv").write_text("text\nhello\n", encoding="utf-8")
     argv = [
@@ -182,10 +187,19 @@ def test_bad_input_is_one_line_and_exit_2(
         "--model",
         str(model_dir),
     ]
-    result = runner.invoke(app, argv)
+    result = runner.invoke(app, argv, env={"VERACITY_MAX_DECOMPRESSED_BYTES": "1000000"})
     assert result.exit_code == 2, (result.stdout, result.stderr)
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) <= 3
+    assert not list((tmp_path / "o").rglob("*.tmp"))  # no half-staged file is left
+
+
+def corrupt_gzip() -> bytes:
+    """A gzip file whose deflate data is damaged (``zlib.error`` when read)."""
+    data = bytearray(gzip.compress(b"id,text\n" + b"1,some words of news\n" * 2_000))
+    for i in range(12, 40):
+        data[i] ^= 0xFF
+    return bytes(data)
 
 
 def test_an_output_of_another_run_is_refused(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -75,3 +76,18 @@ def test_train_engine_errors(tmp_path: Path, extra: list[str], message: str) -> 
     )
     assert result.exit_code == 2, result.stdout
     assert message in result.stderr
+
+
+def test_train_with_dask_refuses_a_corrupt_gzip_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv.gz"
+    frame = synthetic_frame("e", TOPIC, n_per_class=50, seed=0)
+    data = bytearray(gzip.compress(frame.to_csv(index=False).encode()))
+    for i in range(12, 40):  # damage the deflate data: zlib.error when read
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+    args = ["train", "-d", str(path), "-o", str(tmp_path / "m"), "--preset", "hashing-sgd.v1"]
+    result = runner.invoke(app, [*args, "--engine", "dask"])
+    assert result.exit_code == 2, (result.stdout, result.exception)
+    err = result.stderr.strip()
+    assert err.startswith("error:") and len(err.splitlines()) == 1
+    assert "t.csv.gz: is a damaged or truncated gzip file" in err

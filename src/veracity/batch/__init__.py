@@ -20,6 +20,12 @@ Scoring (:func:`score_files`, ``veracity batch``)
 3. **Resume**: a rerun skips the partitions whose scored part exists; stale temporary
    files of an interrupted run are removed. Counts are read back from the parts' metadata.
 
+The output folder is batch's own: ``OUTPUT/.veracity-batch.json`` lists every file a run
+writes, each listed before it is written, and only listed files (and their temporary
+files) are ever overwritten or removed. A blank ``--output``, a folder that holds an input,
+and a folder holding any file the manifest does not list (or a non-empty folder without
+one) are refused before anything is written (see :mod:`veracity.batch.output`).
+
 ``pandas.read_parquet(OUTPUT)`` (or ``dask.dataframe.read_parquet``) reads the scored
 rows only: readers skip names starting with ``_`` or ``.``.
 

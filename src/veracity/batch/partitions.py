@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import csv
 import glob
-import gzip
 import hashlib
 import io
 import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from veracity.data._io import cell_to_str, check_file
+from veracity.data._io import cell_to_str, check_file, gunzip_chunks, gzip_limit
 from veracity.data.generic import ID_NAMES, LABEL_NAMES, TEXT_NAMES, TITLE_NAMES, file_format
 from veracity.errors import DataFormatError, InputError
 from veracity.settings import Settings
@@ -136,29 +135,31 @@ class _Lines:
             yield line.decode("utf-8", "surrogateescape")
 
 
-def _stage_gzip(path: Path, staging: Path, settings: Settings) -> Path:
-    from veracity.data._io import GZIP_EXPANSION_LIMIT
+def _stage_gzip(
+    path: Path, staging: Path, settings: Settings, claim: Callable[[Path], None]
+) -> Path:
+    """Decompress ``path`` into ``staging`` (streaming, at most :func:`gzip_limit` bytes).
 
-    staging.mkdir(parents=True, exist_ok=True)
+    ``claim(target)`` is called before anything is written, with the file to be made.
+
+    Raises
+    ------
+    InputTooLargeError
+        The file decompresses to more than the limit.
+    DataFormatError
+        The gzip data is damaged or truncated.
+    """
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
     target = staging / f"{digest}-{path.name.removesuffix('.gz')}"
     if target.is_file():
         return target
-    limit = settings.max_file_bytes * GZIP_EXPANSION_LIMIT
+    claim(target)
+    staging.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with gzip.open(path, "rb") as src, open(tmp, "wb") as dst:
-            copied = 0
-            while chunk := src.read(1 << 20):
-                copied += len(chunk)
-                if copied > limit:
-                    raise DataFormatError(
-                        f"{path}: decompresses to more than {limit:,} bytes; split the file"
-                    )
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            for chunk in gunzip_chunks(path, src, gzip_limit(settings)):
                 dst.write(chunk)
-    except (OSError, EOFError) as exc:
-        tmp.unlink(missing_ok=True)
-        raise DataFormatError(f"{path}: is a damaged gzip file ({exc}); compress it again") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -235,15 +236,22 @@ def plan_partitions(
     partition_rows: int,
     settings: Settings,
     staging: Path,
+    claim: Callable[[Path], None] | None = None,
 ) -> list[Partition]:
     """Cut the input files into partitions of at most ``partition_rows`` rows.
+
+    Gzip inputs are decompressed into ``staging``; ``claim(path)`` is called with each
+    file before it is written there (the scorer records it as its own).
 
     Raises
     ------
     InputError
         No input, a pattern without matches, a bad ``partition_rows``.
     DataFormatError
-        A file that is missing, of unknown type, unparseable, or without a text column.
+        A file that is missing, of unknown type, unparseable, a damaged gzip, or without
+        a text column.
+    InputTooLargeError
+        A file over ``max_file_bytes``, or a gzip file expanding past :func:`gzip_limit`.
     """
     if partition_rows < 1:
         raise InputError(f"--partition-rows must be at least 1, got {partition_rows}")
@@ -263,7 +271,7 @@ def plan_partitions(
             with open(path, "rb") as handle:
                 gzipped = handle.read(2) == b"\x1f\x8b"
             if gzipped:
-                read = _stage_gzip(path, staging, settings)
+                read = _stage_gzip(path, staging, settings, claim or (lambda _path: None))
             header, ranges = _plan_text(path, read, fmt, partition_rows)
         text = _resolve(header, columns.text_col or None, TEXT_NAMES, "text", where)
         if not text:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-import shutil
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from veracity.batch.output import OutputFolder, temporary_name
 from veracity.batch.partitions import (
     DEFAULT_PARTITION_ROWS,
     META_COLUMNS,
     Columns,
+    expand_inputs,
     plan_partitions,
     read_partition,
 )
@@ -100,7 +100,7 @@ def score_frame(frame: pd.DataFrame, detector: Detector) -> tuple[pd.DataFrame, 
 
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` as Parquet at ``path``: a temporary file, fsync, then os.replace."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp = temporary_name(path)
     try:
         frame.to_parquet(tmp, index=False, engine="pyarrow")
         with open(tmp, "rb") as handle:
@@ -182,8 +182,8 @@ def cluster_client(scheduler: str | None = None, workers: int = 2) -> Iterator[A
         yield client
 
 
-def _check_plan(output: Path, plan: dict[str, Any]) -> None:
-    path = output / PLAN_FILE
+def _check_plan(folder: OutputFolder, plan: dict[str, Any]) -> None:
+    path = folder.root / PLAN_FILE
     if path.is_file():
         try:
             previous = json.loads(path.read_text(encoding="utf-8"))
@@ -191,12 +191,12 @@ def _check_plan(output: Path, plan: dict[str, Any]) -> None:
             previous = None
         if previous != plan:
             raise InputError(
-                f"{output} holds a run with other inputs, columns, partition size or model; "
-                "give another --output, or delete it to start over"
+                f"{folder.root} holds a run with other inputs, columns, partition size or "
+                "model; give another --output, or delete it to start over"
             )
         return
-    output.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    folder.record(path)
+    tmp = temporary_name(path)
     tmp.write_text(json.dumps(plan, indent=1), encoding="utf-8")
     os.replace(tmp, path)
 
@@ -206,17 +206,12 @@ def _file_identity(path: str) -> dict[str, Any]:
     return {"path": path, "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
-def _clean_stale(output: Path) -> None:
-    for directory in (output, output / REJECTS_DIR):
-        for tmp in directory.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
-
-
 def _done(output: Path, index: int) -> bool:
     """Whether partition ``index`` is complete; a damaged part is removed to be redone.
 
     Parts are written atomically, so damage means outside interference (a copy cut
-    short, a full disk): both files must be readable Parquet.
+    short, a full disk): both files must be readable Parquet. Both names are listed in
+    the folder's manifest before this is called: only files the run wrote are removed.
     """
     import pyarrow.parquet as pq
 
@@ -267,7 +262,8 @@ def score_files(
     inputs : sequence of str
         Files or glob patterns (CSV, TSV, JSONL, Parquet; text formats may be gzipped).
     output : str or Path
-        Output directory (see the module docstring for its layout).
+        Output directory (see the module docstring for its layout): a new or empty
+        folder, or one an earlier run made (see :mod:`veracity.batch.output`).
     model : str or Path, optional
         Model directory; default ``settings.model_dir``, else the bundled model.
     columns : Columns, optional
@@ -291,7 +287,8 @@ def score_files(
     Raises
     ------
     InputError
-        Bad inputs or options, unreachable scheduler, an output of another run.
+        Bad inputs or options, unreachable scheduler, an output of another run, an
+        output folder that is blank, holds an input or holds files batch did not write.
     ModelError
         The model is missing or fails verification.
 
@@ -312,9 +309,8 @@ def score_files(
     columns = columns or Columns()
     columns = Columns(columns.text_col, columns.title_col, columns.id_col, "", None)
     started = time.perf_counter()
-    out = Path(output).expanduser().absolute()
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--output {out} is a file; give a directory name (e.g. scored.parquet)")
+    folder = OutputFolder.open(output, expand_inputs(inputs))
+    out = folder.root
     # Only the card here (fast); each worker loads and verifies the model itself.
     model_path = Path(model or settings.model_dir or default_model_path()).absolute()
     model_id = load_card(model_path).model_id
@@ -325,10 +321,11 @@ def score_files(
         partition_rows=partition_rows,
         settings=settings,
         staging=out / STAGING_DIR,
+        claim=folder.record,
     )
     sources = sorted({p.source for p in parts})
     _check_plan(
-        out,
+        folder,
         {
             "version": _PLAN_VERSION,
             "inputs": [_file_identity(s) for s in sources],
@@ -338,8 +335,12 @@ def score_files(
             "partitions": len(parts),
         },
     )
+    folder.record(
+        *(out / _part_name(p.index) for p in parts),
+        *(out / REJECTS_DIR / _part_name(p.index) for p in parts),
+    )
     (out / REJECTS_DIR).mkdir(parents=True, exist_ok=True)
-    _clean_stale(out)
+    folder.remove_temporaries()
     pending = [p for p in parts if not _done(out, p.index)]
     if total is not None:
         total(sum(p.n_rows for p in parts))
@@ -374,7 +375,8 @@ def score_files(
                 done = future.result()
                 if advance is not None and len(done):
                     advance(rows[int(done["partition"].iloc[0])])
-    shutil.rmtree(out / STAGING_DIR, ignore_errors=True)
+    folder.forget(*(out / f for f in sorted(folder.files) if f.startswith(f"{STAGING_DIR}/")))
+    folder.remove_empty_subfolder(STAGING_DIR)
     say("counting")
     scored, rejected, reasons = _totals(out, len(parts))
     return BatchResult(

@@ -35,9 +35,12 @@ def batch(
         ),
     ],
     output: Annotated[
-        Path,
+        str,
         typer.Option(
-            "--output", "-o", help="Output directory of Parquet parts (e.g. scored.parquet)."
+            "--output",
+            "-o",
+            help="Output directory of Parquet parts (e.g. scored.parquet): new, empty, "
+            "or made by an earlier batch run.",
         ),
     ],
     model: ModelOpt = None,

@@ -7,6 +7,13 @@ to fix, never in a pandas or pyarrow traceback.
 
 Every cell comes back as a ``str``: missing values become ``""`` (no ``NaN``),
 numbers become their text (``1``, not ``1.0``, for whole floats).
+
+Memory limits: a file is at most ``settings.max_file_bytes`` on disk; a gzip file may
+expand to at most :func:`gzip_limit` bytes, checked chunk by chunk while it decompresses
+(a gzip bomb is refused once it passes the limit, never read whole); and no cell may be
+over ``settings.max_document_bytes`` (the limit ``check`` puts on one document), checked as
+soon as the file is parsed, before any cell reaches text preparation or a model. So the
+memory a loader needs is a small multiple of the file size, whatever the file holds.
 """
 
 from __future__ import annotations
@@ -19,10 +26,10 @@ import json
 import math
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -35,6 +42,8 @@ __all__ = [
     "cell_to_str",
     "check_file",
     "decode_text",
+    "gunzip_chunks",
+    "gzip_limit",
     "parse_delimited",
     "parse_json_records",
     "parse_parquet",
@@ -42,7 +51,8 @@ __all__ = [
     "require_columns",
 ]
 
-#: A gzip file may expand to at most this many times ``settings.max_file_bytes``.
+#: A gzip file may expand to at most this many times ``settings.max_file_bytes``
+#: (and never past ``settings.max_decompressed_bytes``; see :func:`gzip_limit`).
 GZIP_EXPANSION_LIMIT = 20
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -51,6 +61,8 @@ _PARQUET_MAGIC = b"PAR1"
 _SNIFF_BYTES = 8192
 _CHUNK = 1 << 20
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_MAX_UTF8_BYTES_PER_CHAR = 4
+_DEFAULT_CELL_LIMIT: int = Settings.model_fields["max_document_bytes"].default
 
 
 @dataclass(frozen=True)
@@ -65,11 +77,15 @@ class RawFile:
         SHA-256 of the bytes on disk (before decompression).
     content : bytes
         The file's bytes, decompressed if the file is gzip.
+    max_cell_bytes : int
+        Largest cell the parsers accept (bytes of UTF-8): ``settings.max_document_bytes``
+        when made by :func:`read_raw`.
     """
 
     path: Path
     sha256: str
     content: bytes
+    max_cell_bytes: int = _DEFAULT_CELL_LIMIT
 
 
 def check_file(path: Path, settings: Settings) -> Path:
@@ -112,7 +128,8 @@ def read_raw(path: Path, settings: Settings) -> RawFile:
     """Read ``path`` after :func:`check_file`; gzip content is decompressed.
 
     Gzip is recognised by its magic bytes (whatever the file is called) and
-    decompressed, up to :data:`GZIP_EXPANSION_LIMIT` times ``settings.max_file_bytes``.
+    decompressed, up to :func:`gzip_limit` bytes. The parsers then hold every cell to
+    ``settings.max_document_bytes``.
 
     Raises
     ------
@@ -122,7 +139,6 @@ def read_raw(path: Path, settings: Settings) -> RawFile:
         The file (or what it decompresses to) is over the limit.
     """
     path = check_file(path, settings)
-    limit = settings.max_file_bytes
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -131,33 +147,70 @@ def read_raw(path: Path, settings: Settings) -> RawFile:
         ) from exc
     digest = hashlib.sha256(data).hexdigest()
     if data.startswith(_GZIP_MAGIC):
-        data = _gunzip(path, data, limit * GZIP_EXPANSION_LIMIT)
+        data = _gunzip(path, data, gzip_limit(settings))
         if not data:
             raise DataFormatError(f"{path}: decompresses to nothing; the file is empty.")
     elif path.suffix.lower() == ".gz":
         raise DataFormatError(
             f"{path}: is named .gz but is not gzip data; rename it or compress it with gzip."
         )
-    return RawFile(path=path, sha256=digest, content=data)
+    return RawFile(
+        path=path, sha256=digest, content=data, max_cell_bytes=settings.max_document_bytes
+    )
 
 
-def _gunzip(path: Path, data: bytes, limit: int) -> bytes:
-    out = bytearray()
+def gzip_limit(settings: Settings) -> int:
+    """Most bytes a gzip dataset file may decompress to.
+
+    ``min(GZIP_EXPANSION_LIMIT * settings.max_file_bytes, settings.max_decompressed_bytes)``:
+    by default 1 GiB (``max_decompressed_bytes``), not 20 x the 2 GB file limit.
+    """
+    return min(GZIP_EXPANSION_LIMIT * settings.max_file_bytes, settings.max_decompressed_bytes)
+
+
+def gunzip_chunks(path: Path, stream: IO[bytes], limit: int) -> Iterator[bytes]:
+    """The decompressed bytes of the gzip data in ``stream``, chunk by chunk.
+
+    Stops as soon as more than ``limit`` bytes come out, so a gzip bomb costs at most
+    ``limit`` bytes (plus one chunk) of work and memory.
+
+    Raises
+    ------
+    InputTooLargeError
+        The data decompresses to more than ``limit`` bytes.
+    DataFormatError
+        The gzip data is damaged or truncated (bad header, corrupt deflate data, CRC).
+    """
+    total = 0
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            while chunk := stream.read(_CHUNK):
-                out += chunk
-                if len(out) > limit:
+        with gzip.GzipFile(fileobj=stream, mode="rb") as gz:
+            while chunk := gz.read(_CHUNK):
+                total += len(chunk)
+                if total > limit:
                     raise InputTooLargeError(
-                        f"{path}: decompresses to more than {limit:,} bytes "
-                        f"({GZIP_EXPANSION_LIMIT} x VERACITY_MAX_FILE_BYTES); "
+                        f"{path}: decompresses to more than {limit:,} bytes, the limit for "
+                        "gzip files (VERACITY_MAX_DECOMPRESSED_BYTES, at most "
+                        f"{GZIP_EXPANSION_LIMIT} x VERACITY_MAX_FILE_BYTES); "
                         "raise the limit or split the file."
                     )
-    except (OSError, EOFError, zlib.error) as exc:
+                yield chunk
+    except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
         raise DataFormatError(
             f"{path}: is a damaged or truncated gzip file ({exc}); download or compress it again."
         ) from exc
-    return bytes(out)
+
+
+def _gunzip(path: Path, data: bytes, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    try:
+        chunks.extend(gunzip_chunks(path, io.BytesIO(data), limit))
+        return b"".join(chunks)
+    except MemoryError:
+        chunks.clear()
+        raise InputTooLargeError(
+            f"{path}: there is not enough memory to decompress it; lower "
+            "VERACITY_MAX_DECOMPRESSED_BYTES or split the file."
+        ) from None
 
 
 def decode_text(raw: RawFile) -> str:
@@ -217,6 +270,8 @@ def parse_delimited(
     ------
     DataFormatError
         Empty, header only, undecodable, binary, or not parseable as delimited text.
+    InputTooLargeError
+        A cell is over ``raw.max_cell_bytes`` (the message names its row and column).
     """
     text = decode_text(raw)
     if not text.strip():
@@ -246,6 +301,7 @@ def parse_delimited(
         ) from exc
     frame.columns = [str(c) for c in frame.columns]
     _require_rows(raw.path, frame)
+    _check_cells(raw, frame, lambda index: f"row {index + 1}")
     return frame
 
 
@@ -260,9 +316,12 @@ def parse_json_records(raw: RawFile) -> pd.DataFrame:
     DataFormatError
         A line is not a JSON object (the message gives the line number), or there
         are no records.
+    InputTooLargeError
+        A value is over ``raw.max_cell_bytes`` (the message names its line and key).
     """
     text = decode_text(raw)
     records: list[dict[str, Any]] = []
+    places: list[str] = []  # "line 3" or "item 3", per record
     if text.lstrip().startswith("["):
         try:
             loaded = json.loads(text)
@@ -274,6 +333,7 @@ def parse_json_records(raw: RawFile) -> pd.DataFrame:
             raise DataFormatError(_too_deep(raw.path, "the array")) from None
         for number, item in enumerate(loaded, start=1):
             records.append(_as_record(raw.path, item, f"item {number}"))
+            places.append(f"item {number}")
     else:
         for number, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
@@ -288,6 +348,7 @@ def parse_json_records(raw: RawFile) -> pd.DataFrame:
             except RecursionError:
                 raise DataFormatError(_too_deep(raw.path, f"line {number}")) from None
             records.append(_as_record(raw.path, item, f"line {number}"))
+            places.append(f"line {number}")
     if not records:
         raise DataFormatError(f"{raw.path}: holds no records; it needs one JSON object per line.")
     columns: dict[str, None] = {}
@@ -299,6 +360,7 @@ def parse_json_records(raw: RawFile) -> pd.DataFrame:
         raise DataFormatError(_too_deep(raw.path, "a value")) from None
     frame = pd.DataFrame(cells, dtype="str")
     _require_rows(raw.path, frame)
+    _check_cells(raw, frame, places.__getitem__)
     return frame
 
 
@@ -335,6 +397,8 @@ def parse_parquet(raw: RawFile) -> pd.DataFrame:
     ------
     DataFormatError
         The bytes are not a readable Parquet file or hold no rows.
+    InputTooLargeError
+        A cell is over ``raw.max_cell_bytes`` (the message names its row and column).
     """
     data = raw.content
     if not (data.startswith(_PARQUET_MAGIC) and data.endswith(_PARQUET_MAGIC)):
@@ -355,6 +419,7 @@ def parse_parquet(raw: RawFile) -> pd.DataFrame:
         ) from exc
     out = pd.DataFrame(cells, dtype="str")
     _require_rows(raw.path, out)
+    _check_cells(raw, out, lambda index: f"row {index + 1}")
     return out
 
 
@@ -406,6 +471,41 @@ def _require_rows(path: Path, frame: pd.DataFrame) -> None:
         raise DataFormatError(
             f"{path}: has no data rows (columns: {columns}); the file is empty apart "
             "from its header."
+        )
+
+
+def _utf8_size(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _check_cells(raw: RawFile, frame: pd.DataFrame, place: Callable[[int], str]) -> None:
+    """Raise :class:`InputTooLargeError` for the first row holding a cell over the limit.
+
+    ``place(index)`` names the row at ``index`` in the file ("row 3", "line 5"). Cheap
+    for ordinary data: a column whose longest cell has at most ``limit / 4`` characters
+    cannot hold a cell over ``limit`` bytes of UTF-8, and is not looked at further.
+    """
+    limit = raw.max_cell_bytes
+    found: tuple[int, str, str] | None = None  # (index, column, its measured size)
+    for column in frame.columns:
+        cells: list[str] = frame[column].tolist()
+        if found is not None:
+            cells = cells[: found[0]]  # only an earlier row can still be first
+        if not cells or max(map(len, cells)) * _MAX_UTF8_BYTES_PER_CHAR <= limit:
+            continue
+        for index, cell in enumerate(cells):
+            if len(cell) > limit:  # every character is at least one byte: no need to encode
+                found = (index, str(column), f"{len(cell):,} characters")
+                break
+            if len(cell) * _MAX_UTF8_BYTES_PER_CHAR > limit and (size := _utf8_size(cell)) > limit:
+                found = (index, str(column), f"{size:,} bytes")
+                break
+    if found is not None:
+        index, column, measured = found
+        raise InputTooLargeError(
+            f"{raw.path}: {place(index)}, column {column!r}: a cell of {measured} is over the "
+            f"limit of {limit:,} bytes for one document (VERACITY_MAX_DOCUMENT_BYTES); "
+            "shorten or drop that row, or raise the limit."
         )
 
 
