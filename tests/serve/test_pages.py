@@ -202,3 +202,23 @@ def test_fetch_failure_shows_the_reason_on_the_form(client: TestClient) -> None:
     service.fetch = lambda url: fetch_text(url, resolver=lambda h, p: [PUBLIC], transport=mock)
     r = client.post("/check", data={"url": "https://news.example/gone"})
     assert r.status_code == 422 and "answered HTTP 404" in r.text
+
+
+def test_a_forged_host_header_never_reaches_a_page(client: TestClient, article: str) -> None:
+    """Links to the static files were absolute URLs built from the Host header."""
+    evil = {"host": "evil.example"}
+    posted = client.post("/check", data={"text": article}, headers=evil, follow_redirects=False)
+    assert posted.status_code == 303 and "evil" not in posted.headers["location"]
+    paths = ("/", "/history", "/model", posted.headers["location"], "/checks/999", "/docs")
+    pages = [client.get(path, headers=evil) for path in paths]
+    pages.append(client.post("/check", data={"text": ""}, headers=evil))  # the form's error
+    for page in pages:
+        assert page.headers["content-type"].startswith("text/html")
+        assert "evil.example" not in page.text, page.url
+        if page.url.path != "/docs":  # (FastAPI's page: Swagger UI from its CDN)
+            links = re.findall(r'(?:src|href|action)="([^"]*)"', page.text)
+            assert links and all(re.match(r"[/?#]|$", link) for link in links), links
+            assert not any(link.startswith("//") for link in links), links
+    html = pages[0].text
+    assert '<link rel="stylesheet" href="/static/style.css">' in html
+    assert '<script src="/static/app.js" defer></script>' in html

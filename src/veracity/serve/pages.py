@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
@@ -24,10 +25,24 @@ from veracity.serve.reputation import SOURCE, lookup
 from veracity.serve.state import Service, get_service, get_session
 from veracity.store import repository
 
-__all__ = ["highlight", "router", "templates"]
+__all__ = ["highlight", "router", "static_path", "templates"]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+
+@pass_context
+def static_path(context: Any, name: str) -> str:
+    """Root-relative path of a static file, for templates: ``{{ static_path('app.js') }}``.
+
+    Never an absolute URL: those are built from the request's ``Host`` header, which the
+    client chooses (``Host: evil.example`` would load the page's script from there).
+    """
+    request: Request = context["request"]
+    return request.url_for("static", path=name).path
+
+
+templates.env.globals["static_path"] = static_path
 
 EXPLAIN_NOT_SURE = (
     "veracity is not sure about this text, so it gives no verdict. This happens when the "
