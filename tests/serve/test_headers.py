@@ -40,7 +40,7 @@ def assert_hardened(response: Any) -> dict[str, list[str]]:
         ("GET", "/history", 200),
         ("GET", "/model", 200),
         ("GET", "/checks/999", 404),
-        ("POST", "/check", 422),
+        ("POST", "/check", 403),  # no CSRF token
         ("GET", "/static/app.js", 200),
         ("GET", "/static/style.css", 200),
         ("GET", "/static/missing.js", 404),

@@ -24,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from veracity import __version__
 from veracity.serve import api, pages
 from veracity.serve.auth import RateLimiter, require_api_key
+from veracity.serve.csrf import new_secret
 from veracity.serve.headers import SecurityHeadersMiddleware
 from veracity.serve.problems import BodyLimitMiddleware, TimeoutMiddleware, install_handlers
 from veracity.serve.state import Service
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
     )
     app.state.service = service
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.csrf_secret = new_secret()
     install_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     # added last, so outermost: the deadline covers reading the body too
