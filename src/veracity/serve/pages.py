@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from veracity.errors import InputError
 from veracity.serve.api import check_and_store
+from veracity.serve.auth import address_retry_after
 from veracity.serve.csrf import FIELD, csrf_token, csrf_valid, set_csrf_cookie
 from veracity.serve.problems import status_for
 from veracity.serve.reputation import SOURCE, lookup
@@ -153,9 +154,22 @@ def check_form(
 
     A URL is fetched under the same SSRF guard as ``POST /v1/check``; a refused or failed
     fetch shows the form again with the reason (422, or 413 when the page is too large).
+    A missing or wrong CSRF token gets 403; a client address over its allowance
+    (``VERACITY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE``) gets the form back with 429 and
+    ``Retry-After``, before any work.
     """
     if not csrf_valid(request, "check", token):
         return _forbidden(request)
+    retry_after = address_retry_after(request)
+    if retry_after:
+        per_minute = service.settings.rate_limit_per_address_per_minute
+        busy = (
+            f"Too many checks from your address: at most {per_minute} a minute. "
+            f"Wait {retry_after} seconds, then send the form again."
+        )
+        response = _page(request, "index.html", _form(service, text, url, busy), 429)
+        response.headers["Retry-After"] = str(retry_after)
+        return response
     url = url.strip()
     try:
         if text.strip() and url:
