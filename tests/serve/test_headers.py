@@ -71,7 +71,7 @@ def test_pages_have_no_inline_script_or_style(client: TestClient) -> None:
     assert re.search(r'<link rel="stylesheet" href="[^"]*/static/style\.css">', html)
 
 
-def test_body_limit_timeout_and_crash_answers_have_the_headers(
+def test_too_large_and_crashed_answers_have_the_headers(
     tmp_path: Any, detector: Detector
 ) -> None:
     class Broken(Detector):
