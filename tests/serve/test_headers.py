@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,9 +72,7 @@ def test_pages_have_no_inline_script_or_style(client: TestClient) -> None:
     assert re.search(r'<link rel="stylesheet" href="[^"]*/static/style\.css">', html)
 
 
-def test_too_large_and_crashed_answers_have_the_headers(
-    tmp_path: Any, detector: Detector
-) -> None:
+def test_too_large_and_crashed_answers_have_the_headers(tmp_path: Path, detector: Detector) -> None:
     class Broken(Detector):
         def check_many(self, texts: Any) -> Any:
             raise RuntimeError("boom")
