@@ -104,6 +104,12 @@ class Settings(BaseSettings):
         description="Seconds a request may take before the service answers 503; "
         "model work already running finishes in its thread.",
     )
+    rate_limit_per_address_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Checks each client address may ask for per minute through the web "
+        "page's form (0: unlimited; IPv6 counts per /64); over it gets 429 with Retry-After.",
+    )
 
     max_decompressed_bytes: int = Field(
         default=1_073_741_824,

@@ -1,8 +1,13 @@
-"""An app on a temporary SQLite file with the bundled model, loaded once per session."""
+"""An app on a temporary SQLite file with the bundled model, loaded once per session.
+
+``csrf(page)`` gets a page the way a browser does and returns its form's CSRF field (the
+client keeps the cookie), to post the HTML forms with.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +45,17 @@ def article() -> str:
         "report from the agency showed the economy grew 2 percent, officials said, "
         "adding that the minister would present the figures to lawmakers next week."
     )
+
+
+def form_token(client: TestClient, page: str = "/") -> dict[str, str]:
+    """The hidden CSRF field of the POST form on ``page`` (the client keeps the cookie)."""
+    html = client.get(page).text
+    found = re.search(r'<input type="hidden" name="csrf_token" value="([^"]+)">', html)
+    assert found, f"no CSRF field on {page}"
+    return {"csrf_token": found.group(1)}
+
+
+@pytest.fixture
+def csrf(client: TestClient) -> Callable[..., dict[str, str]]:
+    """``csrf(page="/")``: the CSRF field of the form on ``page``, for ``client``."""
+    return lambda page="/": form_token(client, page)

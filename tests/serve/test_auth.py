@@ -1,16 +1,22 @@
-"""API keys on the /v1 routes: off by default; 401 without a good key; 429 over the limit."""
+"""API keys on the /v1 routes: off by default; 401 without a good key; 429 over the limit.
+
+And the per-address limit of the page's check form: 429 with Retry-After over it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from veracity.detector import Detector
 from veracity.serve.app import create_app
-from veracity.serve.auth import RateLimiter
+from veracity.serve.auth import MAX_TRACKED, RateLimiter, client_address
+from veracity.serve.csrf import FIELD
 from veracity.settings import Settings
 from veracity.store.repository import create_api_key, revoke_api_key
 
@@ -121,3 +127,85 @@ def test_token_bucket_refills_evenly() -> None:
     assert limiter.acquire("k") == pytest.approx(0.5)
     now[0] = 1000.0
     assert sum(limiter.acquire("k") == 0.0 for _ in range(100)) == 60
+
+
+def _form_post(client: TestClient, text: str = "") -> Any:
+    """Post the page's check form as a browser would (token from the page, cookie kept)."""
+    html = client.get("/").text
+    token = html.split(f'name="{FIELD}" value="', 1)[1].split('"', 1)[0]
+    return client.post("/check", data={FIELD: token, "text": text}, follow_redirects=False)
+
+
+def test_the_check_form_is_limited_per_address_by_default(client: TestClient, article: str) -> None:
+    """60 a minute by default: the 61st post from one address is 429 with Retry-After."""
+    assert Settings().rate_limit_per_address_per_minute == 60
+    client.app.state.address_limiter.clock = lambda: 0.0  # type: ignore[attr-defined]
+    assert _form_post(client, article).status_code == 303
+    for _ in range(59):
+        assert _form_post(client).status_code == 422  # empty form: still counted
+    over = _form_post(client, article)
+    assert over.status_code == 429
+    assert over.headers["retry-after"] == "1"
+    assert client.get("/v1/checks").json()["total"] == 1
+
+
+def test_over_the_address_limit_is_a_readable_429_page(
+    tmp_path: Path, detector: Detector, article: str
+) -> None:
+    app = create_app(_settings(tmp_path, rate_limit_per_address_per_minute=3), detector)
+    with TestClient(app) as client:
+        for _ in range(3):
+            assert _form_post(client, article).status_code == 303
+        over = _form_post(client, article)
+        assert over.status_code == 429
+        assert 1 <= int(over.headers["retry-after"]) <= 20  # one check every 20 s
+        assert over.headers["content-type"].startswith("text/html")
+        assert 'role="alert"' in over.text and "at most 3 a minute" in over.text
+        assert "Senate committee" in over.text  # the pasted text is kept in the form
+        assert client.get("/v1/checks").json()["total"] == 3  # no work was done
+        # other addresses have their own allowance; the API and feedback are not counted
+        other = TestClient(app, client=("203.0.113.9", 50000))
+        assert _form_post(other, article).status_code == 303
+        assert client.post("/v1/check", json={"text": article}).status_code == 200
+        # an IPv6 client's whole /64 shares one allowance
+        for host in ("2001:db8::1", "2001:db8::2", "2001:db8::3"):
+            v6 = TestClient(app, client=(host, 50000))
+            assert _form_post(v6).status_code == 422
+        assert _form_post(TestClient(app, client=("2001:db8::ffff", 1))).status_code == 429
+        assert _form_post(TestClient(app, client=("2001:db8:0:1::1", 1))).status_code == 422
+
+
+def test_address_limit_zero_is_unlimited(tmp_path: Path, detector: Detector) -> None:
+    app = create_app(_settings(tmp_path, rate_limit_per_address_per_minute=0), detector)
+    with TestClient(app) as client:
+        assert all(_form_post(client).status_code == 422 for _ in range(100))
+
+
+def test_client_address_groups_ipv6_by_64_and_unmaps_ipv4() -> None:
+    def key(host: str) -> str:
+        return client_address(SimpleNamespace(client=SimpleNamespace(host=host)))  # type: ignore[arg-type]
+
+    assert key("192.0.2.7") == key("::ffff:192.0.2.7") == "address:192.0.2.7"
+    assert key("2001:db8::1") == key("2001:db8::ffff:1") == "address:2001:db8::/64"
+    assert key("2001:db8:0:1::1") != key("2001:db8::1")
+    assert key("testclient") == "address:testclient"
+
+
+def test_the_limiters_table_stays_bounded() -> None:
+    now = [0.0]
+    limiter = RateLimiter(per_minute=1, clock=lambda: now[0], max_keys=100)
+    assert limiter.acquire("hot") == 0.0 and limiter.acquire("hot") > 0
+    for i in range(10_000):  # a flood of new addresses
+        limiter.acquire(f"a{i}")
+        if i % 50 == 0:
+            assert limiter.acquire("hot") > 0  # still limited: recently used, so kept
+        assert len(limiter) <= 100
+    now[0] = 60.0  # a minute later every bucket is full again, so forgotten
+    limiter.acquire("new")
+    assert len(limiter) == 1
+    assert RateLimiter(per_minute=60).max_keys == MAX_TRACKED == 10_000
+
+
+def test_the_apps_limiters_are_bounded(client: TestClient) -> None:
+    state = client.app.state  # type: ignore[attr-defined]
+    assert state.address_limiter.max_keys == state.rate_limiter.max_keys == MAX_TRACKED

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import httpx
 from fastapi.testclient import TestClient
 
 from veracity.serve.fetch import fetch_text
 from veracity.serve.pages import highlight
+
+Csrf = Callable[..., dict[str, str]]
 
 
 def test_highlight_marks_words_case_insensitively_on_word_boundaries() -> None:
@@ -41,9 +44,9 @@ def test_index_has_an_accessible_form(client: TestClient) -> None:
 
 
 def test_form_post_without_js_shows_the_verdict_with_highlights(
-    client: TestClient, article: str
+    client: TestClient, csrf: Csrf, article: str
 ) -> None:
-    r = client.post("/check", data={"text": article}, follow_redirects=False)
+    r = client.post("/check", data={**csrf(), "text": article}, follow_redirects=False)
     assert r.status_code == 303
     location = r.headers["location"]
     assert re.fullmatch(r"/checks/\d+", location)
@@ -55,40 +58,43 @@ def test_form_post_without_js_shows_the_verdict_with_highlights(
     assert 'name="agree" value="yes"' in html and 'name="agree" value="no"' in html
 
 
-def test_not_sure_is_explained(client: TestClient) -> None:
-    html = client.post("/check", data={"text": "The moon is made of cheese."}).text
+def test_not_sure_is_explained(client: TestClient, csrf: Csrf) -> None:
+    html = client.post("/check", data={**csrf(), "text": "The moon is made of cheese."}).text
     assert "not sure" in html
     assert "Why “not sure”?" in html and "too short" in html
 
 
-def test_empty_and_too_large_texts_re_render_the_form(client: TestClient) -> None:
-    r = client.post("/check", data={"text": "   "})
+def test_empty_and_too_large_texts_re_render_the_form(client: TestClient, csrf: Csrf) -> None:
+    r = client.post("/check", data={**csrf(), "text": "   "})
     assert r.status_code == 422
     assert 'role="alert"' in r.text and "Paste the text" in r.text
-    r = client.post("/check", data={"text": "a" * 1_000_001})
+    r = client.post("/check", data={**csrf(), "text": "a" * 1_000_001})
     assert r.status_code == 413 and "1,000,000 bytes" in r.text
     assert client.get("/v1/checks").json()["total"] == 0
 
 
-def test_feedback_buttons_record_and_show_in_history(client: TestClient, article: str) -> None:
-    location = client.post("/check", data={"text": article}, follow_redirects=False).headers[
-        "location"
-    ]
+def test_feedback_buttons_record_and_show_in_history(
+    client: TestClient, csrf: Csrf, article: str
+) -> None:
+    location = client.post(
+        "/check", data={**csrf(), "text": article}, follow_redirects=False
+    ).headers["location"]
     check_id = int(location.rsplit("/", 1)[1])
-    r = client.post(f"{location}/feedback", data={"agree": "yes"}, follow_redirects=False)
+    token = csrf(location)
+    r = client.post(f"{location}/feedback", data={"agree": "yes", **token}, follow_redirects=False)
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
     assert "your feedback was saved" in page and "1 agree" in page
     assert client.get(f"/v1/checks/{check_id}").json()["feedback"][0]["agree"] is True
     history = client.get("/history").text
     assert f'href="/checks/{check_id}"' in history and ">agree<" in history
-    assert client.post(f"{location}/feedback", data={"agree": "maybe"}).status_code == 422
-    assert client.post("/checks/999/feedback", data={"agree": "yes"}).status_code == 404
+    assert client.post(f"{location}/feedback", data={"agree": "maybe", **token}).status_code == 422
+    assert client.post("/checks/999/feedback", data={"agree": "yes", **token}).status_code == 404
 
 
-def test_history_filters_by_verdict(client: TestClient, article: str) -> None:
-    client.post("/check", data={"text": article})
-    client.post("/check", data={"text": "Too short to judge."})
+def test_history_filters_by_verdict(client: TestClient, csrf: Csrf, article: str) -> None:
+    client.post("/check", data={**csrf(), "text": article})
+    client.post("/check", data={**csrf(), "text": "Too short to judge."})
     everything = client.get("/history").text
     assert "2 checks." in everything
     reliable = client.get("/history", params={"label": "reliable"}).text
@@ -153,11 +159,13 @@ def test_index_has_a_labelled_url_field(client: TestClient) -> None:
     assert "<textarea" in html and "required" not in html.split("<textarea")[1].split(">")[0]
 
 
-def test_url_form_fetches_checks_and_shows_the_site_reputation(client: TestClient) -> None:
+def test_url_form_fetches_checks_and_shows_the_site_reputation(
+    client: TestClient, csrf: Csrf
+) -> None:
     seen = _fetch_through_mock(client)
     r = client.post(
         "/check",
-        data={"text": "", "url": " https://www.abcnews.com.co/story "},
+        data={**csrf(), "text": "", "url": " https://www.abcnews.com.co/story "},
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
@@ -171,34 +179,59 @@ def test_url_form_fetches_checks_and_shows_the_site_reputation(client: TestClien
 
 
 def test_unlisted_site_says_so_and_text_checks_have_no_site_box(
-    client: TestClient, article: str
+    client: TestClient, csrf: Csrf, article: str
 ) -> None:
     _fetch_through_mock(client)
     location = client.post(
-        "/check", data={"url": "https://news.example/story"}, follow_redirects=False
+        "/check", data={**csrf(), "url": "https://news.example/story"}, follow_redirects=False
     ).headers["location"]
     assert "not on the OpenSources list" in client.get(location).text
-    location = client.post("/check", data={"text": article}, follow_redirects=False).headers[
-        "location"
-    ]
+    location = client.post(
+        "/check", data={**csrf(), "text": article}, follow_redirects=False
+    ).headers["location"]
     assert 'data-testid="source-reputation"' not in client.get(location).text
 
 
-def test_refused_url_shows_the_reason_on_the_form(client: TestClient) -> None:
-    r = client.post("/check", data={"url": "http://127.0.0.1:8000/admin"})
+def test_refused_url_shows_the_reason_on_the_form(client: TestClient, csrf: Csrf) -> None:
+    r = client.post("/check", data={**csrf(), "url": "http://127.0.0.1:8000/admin"})
     assert r.status_code == 422
     assert 'role="alert"' in r.text and "not a public internet address" in r.text
     assert 'value="http://127.0.0.1:8000/admin"' in r.text
-    r = client.post("/check", data={"url": "ftp://example.com/a"})
+    r = client.post("/check", data={**csrf(), "url": "ftp://example.com/a"})
     assert r.status_code == 422 and "only http and https" in r.text
-    r = client.post("/check", data={"url": "https://news.example/", "text": "some text"})
+    r = client.post("/check", data={**csrf(), "url": "https://news.example/", "text": "some text"})
     assert r.status_code == 422 and "not both" in r.text
     assert client.get("/v1/checks").json()["total"] == 0
 
 
-def test_fetch_failure_shows_the_reason_on_the_form(client: TestClient) -> None:
+def test_fetch_failure_shows_the_reason_on_the_form(client: TestClient, csrf: Csrf) -> None:
     mock = httpx.MockTransport(lambda request: httpx.Response(404))
     service = client.app.state.service  # type: ignore[attr-defined]
     service.fetch = lambda url: fetch_text(url, resolver=lambda h, p: [PUBLIC], transport=mock)
-    r = client.post("/check", data={"url": "https://news.example/gone"})
+    r = client.post("/check", data={**csrf(), "url": "https://news.example/gone"})
     assert r.status_code == 422 and "answered HTTP 404" in r.text
+
+
+def test_a_forged_host_header_never_reaches_a_page(
+    client: TestClient, csrf: Csrf, article: str
+) -> None:
+    """Links to the static files were absolute URLs built from the Host header."""
+    evil = {"host": "evil.example"}
+    posted = client.post(
+        "/check", data={**csrf(), "text": article}, headers=evil, follow_redirects=False
+    )
+    assert posted.status_code == 303 and "evil" not in posted.headers["location"]
+    paths = ("/", "/history", "/model", posted.headers["location"], "/checks/999", "/docs")
+    pages = [client.get(path, headers=evil) for path in paths]
+    form_error = client.post("/check", data={**csrf(), "text": ""}, headers=evil)
+    pages.append(form_error)
+    for page in pages:
+        assert page.headers["content-type"].startswith("text/html")
+        assert "evil.example" not in page.text, page.url
+        if page.url.path != "/docs":  # (FastAPI's page: Swagger UI from its CDN)
+            links = re.findall(r'(?:src|href|action)="([^"]*)"', page.text)
+            assert links and all(re.match(r"[/?#]|$", link) for link in links), links
+            assert not any(link.startswith("//") for link in links), links
+    html = pages[0].text
+    assert '<link rel="stylesheet" href="/static/style.css">' in html
+    assert '<script src="/static/app.js" defer></script>' in html

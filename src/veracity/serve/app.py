@@ -5,7 +5,8 @@
 >>> app = create_app(Settings(database_url="sqlite:///checks.db"))  # doctest: +SKIP
 
 The database is migrated to the newest schema when the app starts; the model loads
-on first use (or is the ``detector`` given). Errors are RFC 9457 problem JSON. With
+on first use (or is the ``detector`` given). Errors are RFC 9457 problem JSON; every
+response carries security headers (:mod:`veracity.serve.headers`). With
 ``require_api_key`` the ``/v1`` routes need an API key (see :mod:`veracity.serve.auth`);
 every request is answered within ``request_timeout_seconds``.
 """
@@ -23,6 +24,8 @@ from fastapi.staticfiles import StaticFiles
 from veracity import __version__
 from veracity.serve import api, pages
 from veracity.serve.auth import RateLimiter, require_api_key
+from veracity.serve.csrf import new_secret
+from veracity.serve.headers import SecurityHeadersMiddleware
 from veracity.serve.problems import BodyLimitMiddleware, TimeoutMiddleware, install_handlers
 from veracity.serve.state import Service
 from veracity.settings import Settings
@@ -70,10 +73,15 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
     )
     app.state.service = service
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.address_limiter = RateLimiter(settings.rate_limit_per_address_per_minute)
+    app.state.csrf_secret = new_secret()
     install_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     # added last, so outermost: the deadline covers reading the body too
     app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout_seconds)
+    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    # outside the deadline too, so a 503 or 413 answer gets the headers as well
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=[p for p in docs if p])
     guard = [Depends(require_api_key)] if settings.require_api_key else []
     app.include_router(api.router, dependencies=guard)
     app.include_router(api.system_router)

@@ -1,4 +1,4 @@
-"""API keys and per-key rate limits for the ``/v1`` JSON API (off unless configured).
+"""API keys, per-key rate limits for the ``/v1`` JSON API, per-address limits for the page.
 
 With ``VERACITY_REQUIRE_API_KEY=true`` every ``/v1`` route needs a key made with
 ``veracity keys create NAME``, sent as ``Authorization: Bearer KEY`` or
@@ -6,8 +6,17 @@ With ``VERACITY_REQUIRE_API_KEY=true`` every ``/v1`` route needs a key made with
 ``VERACITY_RATE_LIMIT_PER_MINUTE`` requests a minute (a token bucket that refills
 continuously; bursts up to the full minute's allowance); over that gets 429 with
 ``Retry-After``. ``/healthz``, ``/readyz``, the HTML pages and ``/docs`` stay open: put the
-pages behind a proxy if they must be private. The limit is per key and kept in the
-memory of one process: with several worker processes each enforces it on its own.
+pages behind a proxy if they must be private.
+
+The page's check form does the same work as ``POST /v1/check`` (URL fetches included)
+without a key, so each client address may send it ``VERACITY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE``
+times a minute (the same token bucket; an IPv6 address counts as its /64 network, which
+one client usually holds whole). The address is the TCP peer's: behind a reverse proxy
+every client shares the proxy's, unless uvicorn is told to trust its ``X-Forwarded-For``.
+
+Limits are kept in the memory of one process (with several worker processes each
+enforces its own), for at most :data:`MAX_TRACKED` keys or addresses each: buckets idle
+long enough to be full again are dropped first, then the least recently used.
 
 >>> from veracity.serve.auth import RateLimiter
 >>> limiter = RateLimiter(per_minute=2, clock=lambda: 0.0)
@@ -17,9 +26,11 @@ memory of one process: with several worker processes each enforces it on its own
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -31,7 +42,10 @@ from veracity.serve.problems import ProblemException
 from veracity.serve.state import Service, get_service
 from veracity.store.repository import find_api_key
 
-__all__ = ["RateLimiter", "require_api_key"]
+__all__ = ["MAX_TRACKED", "RateLimiter", "address_retry_after", "client_address", "require_api_key"]
+
+#: The most keys (or client addresses) one limiter keeps a bucket for.
+MAX_TRACKED = 10_000
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer KEY`.")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
@@ -53,13 +67,27 @@ class RateLimiter:
         Requests allowed per key per minute, and the largest burst; 0 means unlimited.
     clock : callable, optional
         Monotonic seconds (tests pass a fake clock); ``time.monotonic`` by default.
+    max_keys : int, optional
+        The most keys tracked at once (:data:`MAX_TRACKED` by default). A new key first
+        drops the buckets idle for a minute (full again, so nothing is lost), then, while
+        still at the cap, the least recently used ones.
     """
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = MAX_TRACKED,
+    ) -> None:
         self.per_minute = per_minute
         self.clock = clock
-        self._buckets: dict[str, _Bucket] = {}
+        self.max_keys = max(1, max_keys)
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """The number of keys tracked now."""
+        return len(self._buckets)
 
     def acquire(self, key: str) -> float:
         """Take one request from ``key``'s allowance.
@@ -76,7 +104,10 @@ class RateLimiter:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
+                self._make_room(now)
                 bucket = self._buckets[key] = _Bucket(float(self.per_minute), now)
+            else:
+                self._buckets.move_to_end(key)
             elapsed = max(0.0, now - bucket.updated)
             bucket.tokens = min(float(self.per_minute), bucket.tokens + elapsed * rate)
             bucket.updated = now
@@ -84,6 +115,46 @@ class RateLimiter:
                 bucket.tokens -= 1.0
                 return 0.0
             return (1.0 - bucket.tokens) / rate
+
+    def _make_room(self, now: float) -> None:
+        """Drop full-again buckets from the old end, then the oldest while at the cap."""
+        buckets = self._buckets
+        while buckets and now - next(iter(buckets.values())).updated >= 60.0:
+            buckets.popitem(last=False)  # a bucket refills completely in 60 s
+        while len(buckets) >= self.max_keys:
+            buckets.popitem(last=False)
+
+
+def client_address(request: Request) -> str:
+    """The client's rate-limit key: its IP address, or its /64 network for IPv6.
+
+    >>> from types import SimpleNamespace as NS
+    >>> client_address(NS(client=NS(host="2001:db8::1")))
+    'address:2001:db8::/64'
+    >>> client_address(NS(client=NS(host="::ffff:192.0.2.7")))
+    'address:192.0.2.7'
+    """
+    host = request.client.host if request.client is not None else ""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return f"address:{host}"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"address:{ip.ipv4_mapped}"
+        return f"address:{ipaddress.IPv6Network((ip, 64), strict=False)}"
+    return f"address:{ip}"
+
+
+def address_retry_after(request: Request) -> int:
+    """Take one check from the client address's allowance: 0, or the seconds to wait.
+
+    The allowance is ``VERACITY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE`` (the app's
+    ``address_limiter``); the page's check form calls this before any work.
+    """
+    limiter: RateLimiter = request.app.state.address_limiter
+    wait = limiter.acquire(client_address(request))
+    return max(1, math.ceil(wait)) if wait > 0 else 0
 
 
 def _unauthorized(detail: str) -> ProblemException:

@@ -1,7 +1,9 @@
 """The web page: paste text or give a URL, read the verdict with evidence, give feedback.
 
 Every form is a plain HTML POST answered with a redirect (post/redirect/get), so the
-page works without JavaScript; ``static/app.js`` only adds small comforts.
+page works without JavaScript; ``static/app.js`` only adds small comforts. Every POST
+form carries a CSRF token (:mod:`veracity.serve.csrf`); a missing or wrong one gets a
+403 page.
 """
 
 from __future__ import annotations
@@ -14,20 +16,45 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from veracity.errors import InputError
 from veracity.serve.api import check_and_store
+from veracity.serve.auth import address_retry_after
+from veracity.serve.csrf import FIELD, csrf_token, csrf_valid, set_csrf_cookie
 from veracity.serve.problems import status_for
 from veracity.serve.reputation import SOURCE, lookup
 from veracity.serve.state import Service, get_service, get_session
 from veracity.store import repository
 
-__all__ = ["highlight", "router", "templates"]
+__all__ = ["highlight", "router", "static_path", "templates"]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+
+@pass_context
+def static_path(context: Any, name: str) -> str:
+    """Root-relative path of a static file, for templates: ``{{ static_path('app.js') }}``.
+
+    Never an absolute URL: those are built from the request's ``Host`` header, which the
+    client chooses (``Host: evil.example`` would load the page's script from there).
+    """
+    request: Request = context["request"]
+    return request.url_for("static", path=name).path
+
+
+@pass_context
+def csrf_field(context: Any, form: str) -> Markup:
+    """The hidden CSRF token field of ``form``, for templates: ``{{ csrf_field('check') }}``."""
+    token = csrf_token(context["request"], form)
+    return Markup(f'<input type="hidden" name="{FIELD}" value="{escape(token)}">')
+
+
+templates.env.globals["static_path"] = static_path
+templates.env.globals["csrf_field"] = csrf_field
 
 EXPLAIN_NOT_SURE = (
     "veracity is not sure about this text, so it gives no verdict. This happens when the "
@@ -73,6 +100,27 @@ def highlight(text: str, evidence: Sequence[dict[str, Any]]) -> Markup:
 
 ServiceDep = Annotated[Service, Depends(get_service)]
 SessionDep = Annotated[Session, Depends(get_session)]
+CsrfField = Annotated[str, Form(alias=FIELD)]
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    """Render template ``name``, with the CSRF cookie if its forms made a new one."""
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    set_csrf_cookie(request, response)
+    return response
+
+
+def _forbidden(request: Request) -> Response:
+    return _page(
+        request,
+        "error.html",
+        {
+            "title": "Form expired",
+            "detail": "This form could not be accepted: it is out of date, or it was sent "
+            "from another website. Go back, reload the page and send the form again.",
+        },
+        status_code=403,
+    )
 
 
 def _form(
@@ -90,7 +138,7 @@ def _form(
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request, service: ServiceDep) -> Response:
     """The form to paste an article into, or to give its URL."""
-    return templates.TemplateResponse(request, "index.html", _form(service))
+    return _page(request, "index.html", _form(service))
 
 
 @router.post("/check", response_class=HTMLResponse)
@@ -100,12 +148,28 @@ def check_form(
     session: SessionDep,
     text: Annotated[str, Form()] = "",
     url: Annotated[str, Form()] = "",
+    token: CsrfField = "",
 ) -> Response:
     """Check the pasted text, or the article at ``url``; store it and redirect to its result.
 
     A URL is fetched under the same SSRF guard as ``POST /v1/check``; a refused or failed
     fetch shows the form again with the reason (422, or 413 when the page is too large).
+    A missing or wrong CSRF token gets 403; a client address over its allowance
+    (``VERACITY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE``) gets the form back with 429 and
+    ``Retry-After``, before any work.
     """
+    if not csrf_valid(request, "check", token):
+        return _forbidden(request)
+    retry_after = address_retry_after(request)
+    if retry_after:
+        per_minute = service.settings.rate_limit_per_address_per_minute
+        busy = (
+            f"Too many checks from your address: at most {per_minute} a minute. "
+            f"Wait {retry_after} seconds, then send the form again."
+        )
+        response = _page(request, "index.html", _form(service, text, url, busy), 429)
+        response.headers["Retry-After"] = str(retry_after)
+        return response
     url = url.strip()
     try:
         if text.strip() and url:
@@ -120,17 +184,12 @@ def check_form(
         else:
             raise InputError("Paste the text of an article, or give its URL, to check.")
     except InputError as exc:
-        return templates.TemplateResponse(
-            request,
-            "index.html",
-            _form(service, text, url, str(exc)),
-            status_code=status_for(exc),
-        )
+        return _page(request, "index.html", _form(service, text, url, str(exc)), status_for(exc))
     return RedirectResponse(f"/checks/{check.id}", status_code=303)
 
 
 def _not_found(request: Request, check_id: int) -> Response:
-    return templates.TemplateResponse(
+    return _page(
         request,
         "error.html",
         {"title": "Not found", "detail": f"There is no check number {check_id}."},
@@ -151,7 +210,7 @@ def result(
     if check is None:
         return _not_found(request, check_id)
     settings = service.settings
-    return templates.TemplateResponse(
+    return _page(
         request,
         "result.html",
         {
@@ -173,8 +232,11 @@ def feedback_form(
     check_id: int,
     session: SessionDep,
     agree: Annotated[str, Form(pattern="^(yes|no)$")],
+    token: CsrfField = "",
 ) -> Response:
     """Record agree/disagree from the result page, then show the page again."""
+    if not csrf_valid(request, "feedback", token):
+        return _forbidden(request)
     if repository.add_feedback(session, check_id, agree == "yes") is None:
         return _not_found(request, check_id)
     return RedirectResponse(f"/checks/{check_id}?thanks=true", status_code=303)
@@ -196,7 +258,7 @@ def history(
     else:
         label = ""
     result = repository.list_checks(session, page=page, per_page=20, **kwargs)
-    return templates.TemplateResponse(request, "history.html", {"page": result, "label": label})
+    return _page(request, "history.html", {"page": result, "label": label})
 
 
 def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -231,6 +293,4 @@ def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
 def model_page(request: Request, service: ServiceDep) -> Response:
     """The model card: what the model is, what it learned from, how well it does."""
     card = service.detector.model.card.to_dict()
-    return templates.TemplateResponse(
-        request, "model.html", {"card": card, "metrics": _metric_rows(card["metrics"])}
-    )
+    return _page(request, "model.html", {"card": card, "metrics": _metric_rows(card["metrics"])})

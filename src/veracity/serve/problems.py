@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from veracity.errors import InputError, InputTooLargeError, ModelError, VeracityError
 
 __all__ = [
+    "UNEXPECTED",
     "BodyLimitMiddleware",
     "ProblemException",
     "TimeoutMiddleware",
@@ -25,6 +26,8 @@ __all__ = [
 ]
 
 PROBLEM_JSON = "application/problem+json"
+#: The detail of a 500: nothing about the failure itself reaches the client.
+UNEXPECTED = "an unexpected error happened on the server; it has been logged"
 
 
 def problem(status: int, detail: str, type_: str = "about:blank", **extra: Any) -> JSONResponse:
@@ -108,7 +111,7 @@ async def _veracity_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    return problem(500, "an unexpected error happened on the server; it has been logged")
+    return problem(500, UNEXPECTED)
 
 
 def install_handlers(app: FastAPI) -> None:
