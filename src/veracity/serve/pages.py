@@ -28,6 +28,7 @@ from veracity.serve.problems import status_for
 from veracity.serve.reputation import SOURCE, lookup
 from veracity.serve.state import Service, get_service, get_session
 from veracity.store import repository
+from veracity.types import SCOPE, format_probability
 
 __all__ = ["highlight", "router", "static_path", "templates"]
 
@@ -55,6 +56,8 @@ def csrf_field(context: Any, form: str) -> Markup:
 
 templates.env.globals["static_path"] = static_path
 templates.env.globals["csrf_field"] = csrf_field
+templates.env.globals["scope"] = SCOPE
+templates.env.filters["percent"] = format_probability
 
 EXPLAIN_NOT_SURE = (
     "veracity is not sure about this text, so it gives no verdict. This happens when the "
