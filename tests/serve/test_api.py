@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import httpx
@@ -11,9 +13,11 @@ from fastapi.testclient import TestClient
 from veracity.detector import Detector
 from veracity.serve.app import create_app
 from veracity.serve.fetch import FetchedPage
+from veracity.serve.problems import MAX_REPORTED_ERRORS
 from veracity.settings import Settings
 
 PROBLEM = "application/problem+json"
+JSON = {"content-type": "application/json"}
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -63,6 +67,31 @@ def test_batch_over_the_document_limit_is_413(client: TestClient) -> None:
     body = assert_problem(client.post("/v1/check/batch", json={"documents": docs}), 413)
     assert "101 documents" in body["detail"] and "100" in body["detail"]
     assert client.get("/v1/checks").json()["total"] == 0
+
+
+def test_validation_problems_stay_small(client: TestClient, article: str) -> None:
+    """#13: a 422 is bounded: unknown fields are one error, long names are cut, and at most
+    MAX_REPORTED_ERRORS errors are listed beside their count."""
+    check_id = client.post("/v1/check", json={"text": article}).json()["id"]
+    extra = {f"k{i}": 0 for i in range(200_000)}  # was 200,000 errors: 18 MB after 5.5 s
+    content = json.dumps({"agree": True, **extra}).encode()
+    started = time.perf_counter()
+    r = client.post(f"/v1/checks/{check_id}/feedback", content=content, headers=JSON)
+    elapsed = time.perf_counter() - started
+    assert len(r.content) < 10_000, (r.status_code, r.content[:500])
+    assert elapsed < 2.0, f"took {elapsed:.2f} s"
+    body = assert_problem(r, 422)
+    assert body["error_count"] == 1 and "199,997 more" in body["errors"][0]["msg"]
+    long_key = {"agree": True, "k" * 1_000_000: 0}  # was echoed whole: a 2 MB 422
+    r = client.post(f"/v1/checks/{check_id}/feedback", json=long_key)
+    assert len(r.content) < 10_000, (r.status_code, r.content[:500])
+    assert_problem(r, 422)
+    documents = [{"text": ""}] * 100  # one error per document, in a batch at the limit
+    r = client.post("/v1/check/batch", json={"documents": documents})
+    assert len(r.content) < 10_000, (r.status_code, r.content[:500])
+    body = assert_problem(r, 422)
+    assert body["error_count"] == 100 and len(body["errors"]) == MAX_REPORTED_ERRORS
+    assert "100 errors" in body["detail"]
 
 
 def test_empty_batch_is_422(client: TestClient) -> None:

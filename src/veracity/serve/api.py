@@ -33,17 +33,37 @@ _PROBLEM: dict[int | str, dict[str, Any]] = {
 }
 
 
-class TextDocument(BaseModel):
-    """One document given as text."""
+class _Body(BaseModel):
+    """A JSON request body: unknown fields are refused with one error for all of them.
+
+    (``extra="forbid"`` alone gives one error per unknown field: a body of 8 MB of
+    keys made 600,000 errors and seconds of work before the 422.)
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_unknown_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = cls.model_fields  # a computed property: read it once
+            unknown = [str(k) for k in data if k not in known]
+            if unknown:
+                shown = ", ".join(repr(k if len(k) <= 40 else k[:39] + "…") for k in unknown[:3])
+                more = f" and {len(unknown) - 3:,} more" if len(unknown) > 3 else ""
+                raise ValueError(f"unknown field {shown}{more}; the fields are {', '.join(known)}")
+        return data
+
+
+class TextDocument(_Body):
+    """One document given as text."""
+
     text: str = Field(min_length=1, description="The article text (raw or normalized).")
 
 
-class CheckRequest(BaseModel):
+class CheckRequest(_Body):
     """One document to check: its ``text``, or a public ``url`` to fetch it from."""
 
-    model_config = ConfigDict(extra="forbid")
     text: str | None = Field(
         default=None, min_length=1, description="The article text (raw or normalized)."
     )
@@ -61,10 +81,9 @@ class CheckRequest(BaseModel):
         return self
 
 
-class BatchRequest(BaseModel):
+class BatchRequest(_Body):
     """Many documents to check in one request."""
 
-    model_config = ConfigDict(extra="forbid")
     documents: list[TextDocument] = Field(
         min_length=1, description="The documents (at most VERACITY_MAX_BATCH_DOCUMENTS)."
     )
@@ -138,10 +157,9 @@ class BatchOut(BaseModel):
     items: list[CheckOut]
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(_Body):
     """Agree or disagree with a verdict, optionally giving the correct label."""
 
-    model_config = ConfigDict(extra="forbid")
     agree: bool
     correct_label: Literal["reliable", "fake"] | None = None
     comment: str = Field(default="", max_length=2000)
