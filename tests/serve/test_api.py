@@ -299,3 +299,69 @@ def test_url_check_carries_the_site_reputation_apart_from_the_verdict(
     assert stored["source_reputation"] == by_url["source_reputation"]
     unlisted = client.post("/v1/check", json={"url": "https://news.example/story"}).json()
     assert unlisted["source_reputation"] is None and unlisted["url"]
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f"])
+def test_control_characters_in_texts_are_422_and_nothing_is_stored(
+    client: TestClient, article: str, control: str
+) -> None:
+    """#13: a NUL was stored, exported, and then the training refused the whole export."""
+    text = f"abc {control} def"
+    body = assert_problem(client.post("/v1/check", json={"text": text}), 422)
+    assert f"U+{ord(control):04X}" in body["detail"] and "control character" in body["detail"]
+    documents = [{"text": article}, {"text": text}]
+    body = assert_problem(client.post("/v1/check/batch", json={"documents": documents}), 422)
+    assert "document #1" in body["detail"]
+    r = client.post("/check", data={"text": text}, follow_redirects=False)  # the web form
+    assert r.status_code == 422 and "control character" in r.text
+    assert client.get("/v1/checks").json()["total"] == 0
+
+
+def test_tab_newline_and_carriage_return_are_text(client: TestClient, article: str) -> None:
+    r = client.post("/v1/check", json={"text": f"\t{article}\r\n\r\nMore.\n"})
+    assert r.status_code == 200, r.text
+
+
+def test_a_feedback_comment_with_control_characters_is_422(
+    client: TestClient, article: str
+) -> None:
+    check_id = client.post("/v1/check", json={"text": article}).json()["id"]
+    body = {"agree": True, "comment": "bad\x00comment"}
+    assert_problem(client.post(f"/v1/checks/{check_id}/feedback", json=body), 422)
+    assert client.get(f"/v1/checks/{check_id}").json()["feedback"] == []
+
+
+def test_control_characters_of_a_fetched_page_become_spaces(
+    client: TestClient, article: str
+) -> None:
+    """The page's bytes are not the client's: a URL check is not refused for them."""
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.fetch = lambda url: FetchedPage(url, url, article.replace(" ", "\x00", 1))
+    check_id = client.post("/v1/check", json={"url": "https://news.example/a"}).json()["id"]
+    service_text = client.get("/v1/checks", params={"q": article[:30]}).json()
+    assert [c["id"] for c in service_text["items"]] == [check_id]
+
+
+@pytest.mark.parametrize("q", ["%00", "abc%00", "%1B", "%0B"])
+def test_search_for_a_control_character_is_422_not_everything(
+    client: TestClient, article: str, q: str
+) -> None:
+    """#13: SQLite's LIKE stops at a NUL, so ?q=%00 matched every check."""
+    client.post("/v1/check", json={"text": article})
+    body = assert_problem(client.get(f"/v1/checks?q={q}"), 422)
+    assert "control character" in body["detail"]
+
+
+def test_search_wildcards_are_literal(client: TestClient) -> None:
+    texts = ("it is 100% sure", "a snake_case name", "back\\slash", "plain words only")
+    ids = {t: client.post("/v1/check", json={"text": t}).json()["id"] for t in texts}
+
+    def found(raw_query: str) -> list[int]:
+        r = client.get(f"/v1/checks?q={raw_query}")
+        assert r.status_code == 200, r.text
+        return [item["id"] for item in r.json()["items"]]
+
+    assert found("%25") == [ids["it is 100% sure"]]
+    assert found("_") == [ids["a snake_case name"]]
+    assert found("%5C") == [ids["back\\slash"]]
+    assert found("%25%25") == [] and found("__") == []

@@ -188,6 +188,22 @@ def test_export_feedback_writes_a_training_csv(session: Session, tmp_path: Path)
     ]
 
 
+def test_search_treats_q_literally(session: Session) -> None:
+    """#13: SQLite's LIKE pattern ends at a NUL, so q="\x00" matched every check."""
+    texts = ["it is 100% sure", "a snake_case name", "back\\slash", "abc \x00 def"]
+    ids = {t: add_check(session, t, verdict()).id for t in texts}
+
+    def found(q: str) -> list[int]:
+        return [c.id for c in list_checks(session, q=q).items]
+
+    assert found("%") == [ids["it is 100% sure"]]
+    assert found("_") == [ids["a snake_case name"]]
+    assert found("\\") == [ids["back\\slash"]]
+    for q in ("\x00", "abc \x00", "\x1b"):
+        with pytest.raises(InputError, match="control character"):
+            list_checks(session, q=q)
+
+
 def test_models_are_importable_without_side_effects() -> None:
     assert Check.__tablename__ == "checks"
 

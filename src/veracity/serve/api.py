@@ -7,15 +7,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.orm import Session
 
-from veracity.errors import InputTooLargeError
+from veracity.errors import InputError, InputTooLargeError
 from veracity.serve.problems import PROBLEM_JSON
 from veracity.serve.reputation import lookup
 from veracity.serve.state import Service, get_service, get_session
 from veracity.store import repository
 from veracity.store.models import Check
+from veracity.text.controls import describe_control, find_control, replace_controls
 from veracity.types import Verdict
 
 __all__ = ["check_and_store", "router", "system_router"]
@@ -55,18 +56,23 @@ class _Body(BaseModel):
         return data
 
 
+#: How a text field is described in the API schema.
+_TEXT = (
+    "The article text (raw or normalized); tab, newline and carriage return are its only "
+    "allowed control characters."
+)
+
+
 class TextDocument(_Body):
     """One document given as text."""
 
-    text: str = Field(min_length=1, description="The article text (raw or normalized).")
+    text: str = Field(min_length=1, description=_TEXT)
 
 
 class CheckRequest(_Body):
     """One document to check: its ``text``, or a public ``url`` to fetch it from."""
 
-    text: str | None = Field(
-        default=None, min_length=1, description="The article text (raw or normalized)."
-    )
+    text: str | None = Field(default=None, min_length=1, description=_TEXT)
     url: str | None = Field(
         default=None,
         min_length=1,
@@ -162,7 +168,19 @@ class FeedbackRequest(_Body):
 
     agree: bool
     correct_label: Literal["reliable", "fake"] | None = None
-    comment: str = Field(default="", max_length=2000)
+    comment: str = Field(
+        default="",
+        max_length=2000,
+        description="Free text; no control characters but tab and newlines.",
+    )
+
+    @field_validator("comment")
+    @classmethod
+    def _no_control_characters(cls, comment: str) -> str:
+        at = find_control(comment)
+        if at >= 0:
+            raise ValueError(f"the comment holds {describe_control(comment, at)}; remove it")
+        return comment
 
 
 def _out(check: Check, verdict: Verdict | None = None) -> CheckOut:
@@ -188,11 +206,31 @@ def _size_guard(service: Service, texts: list[str]) -> None:
             )
 
 
+def _control_guard(texts: list[str]) -> None:
+    for i, text in enumerate(texts):
+        at = find_control(text)
+        if at >= 0:
+            where = "the text" if len(texts) == 1 else f"document #{i}"
+            raise InputError(
+                f"{where} holds {describe_control(text, at)}; a text may hold tab, newline "
+                "and carriage return but no other control characters: remove them"
+            )
+
+
 def check_and_store(
     service: Service, session: Session, texts: list[str], url: str | None = None
 ) -> list[tuple[Check, Verdict]]:
-    """Check ``texts`` (size-limited first) and store each verdict as a check."""
+    """Check ``texts`` (size-limited first) and store each verdict as a check.
+
+    Control characters other than tab, newline and carriage return are refused
+    (:class:`InputError`, 422) in a client's text, so none is ever stored; in the
+    text of a page fetched from ``url`` they become spaces.
+    """
     _size_guard(service, texts)
+    if url is None:
+        _control_guard(texts)
+    else:
+        texts = [replace_controls(t) for t in texts]
     verdicts = service.detector.check_many(texts)
     return [
         (repository.add_check(session, t, v, url=url), v)
@@ -278,7 +316,14 @@ def list_checks(
     per_page: Annotated[int, Query(ge=1, le=repository.MAX_PER_PAGE)] = 20,
     label: Literal["reliable", "fake"] | None = None,
     abstained: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="Text contains")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Text contains, literally (no wildcards), ignoring case; "
+            "a control character in it is 422.",
+        ),
+    ] = None,
 ) -> ChecksPage:
     """Stored checks, newest first, filtered by label, abstention or text."""
     result = repository.list_checks(session, page, per_page, label, abstained, q)

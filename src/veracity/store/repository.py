@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from veracity.errors import InputError
 from veracity.store.models import ApiKey, Check, Feedback, utcnow
+from veracity.text.controls import describe_control, find_control
 from veracity.types import FAKE, LABELS, RELIABLE, Verdict
 
 __all__ = [
@@ -126,7 +127,14 @@ def list_checks(
     abstained : bool, optional
         Only checks where veracity was (True) or was not (False) sure.
     q : str, optional
-        Only checks whose text contains ``q`` (case-insensitive).
+        Only checks whose text contains ``q``, literally (``%`` and ``_`` are not
+        wildcards) and case-insensitively.
+
+    Raises
+    ------
+    InputError
+        A bad page, size or label, or ``q`` holding a control character (SQLite's
+        ``LIKE`` stops at a NUL, so such a search would match every check).
     """
     if page < 1:
         raise InputError(f"page must be 1 or more, got {page}")
@@ -134,6 +142,10 @@ def list_checks(
         raise InputError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
     if label is not None and label not in LABELS:
         raise InputError(f"label must be one of {list(LABELS)}, got {label!r}")
+    if q and (at := find_control(q)) >= 0:
+        raise InputError(
+            f"q holds {describe_control(q, at)}; search for text without control characters"
+        )
     conditions: list[Any] = []
     if label is not None:
         conditions.append(Check.label == label)
