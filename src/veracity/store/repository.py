@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from veracity.errors import InputError
 from veracity.store.models import ApiKey, Check, Feedback, utcnow
-from veracity.text.controls import describe_control, find_control
+from veracity.text.controls import describe_control, find_control, replace_controls
+from veracity.text.formulas import escape_formula
 from veracity.types import FAKE, LABELS, RELIABLE, Verdict
 
 __all__ = [
@@ -208,7 +209,13 @@ def export_feedback(session: Session, path: str | Path) -> int:
     The newest usable feedback of each check decides its label: an explicit
     ``correct_label``, else the check's label when the person agreed and the other
     label when not. Feedback on "not sure" checks without a correct label is skipped.
-    The CSV loads with ``veracity train --data PATH``.
+
+    The file is safe to open in a spreadsheet and to train on: a text starting with
+    ``=``, ``+``, ``-``, ``@``, tab, carriage return or an apostrophe gets an apostrophe
+    in front (:func:`~veracity.text.formulas.escape_formula`), which
+    ``veracity train --with-feedback`` removes again; control characters other than
+    tab, newline and carriage return (stored before the service refused them) are
+    written as spaces, so the file never holds a NUL.
     """
     stmt = select(Check).join(Check.feedback).options(selectinload(Check.feedback)).distinct()
     rows = 0
@@ -220,7 +227,8 @@ def export_feedback(session: Session, path: str | Path) -> int:
             labels = [_training_label(check, f) for f in check.feedback]
             usable = [x for x in labels if x is not None]
             if usable:
-                writer.writerow([f"check-{check.id}", "", check.text, usable[-1]])
+                text = escape_formula(replace_controls(check.text))
+                writer.writerow([f"check-{check.id}", "", text, usable[-1]])
                 rows += 1
     return rows
 
