@@ -139,6 +139,10 @@ def test_binary_and_undecodable_files(tmp_path: Path) -> None:
     binary.write_bytes(b"\x00\x01\x02" * 100)
     code, _, err = run("check", "--file", str(binary))
     assert_clean_error(code, err, "binary")
+    late = tmp_path / "late.txt"  # a NUL past the first 8 KB was checked as text
+    late.write_bytes(b"word " * 2000 + b"\x00 more words")
+    code, _, err = run("check", "--file", str(late))
+    assert_clean_error(code, err, "NUL byte at offset 10,000")
     latin = tmp_path / "latin.txt"
     latin.write_bytes("Caf\u00e9 society news ".encode("latin-1") * 30)
     code, _, err = run("check", "--file", str(latin))

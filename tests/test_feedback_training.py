@@ -150,3 +150,68 @@ def test_feedback_file_errors_are_clear(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 2 and "none.csv" in result.output
+
+
+def test_control_characters_and_formulas_survive_export_and_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#13: a stored NUL made the export unreadable to `train --with-feedback`, and
+    formula texts were written as formulas. Rows stored before the API refused
+    control characters export with spaces instead; formulas are escaped in the CSV
+    and read back by the training as the original text."""
+    url = f"sqlite:///{tmp_path / 'feedback.db'}"
+    monkeypatch.setenv("VERACITY_DATABASE_URL", url)
+    upgrade(url)
+    rng = random.Random(2)
+    nul = f"{_body(rng, FAKE_WORDS)} \x00\x1b {_body(rng, FAKE_WORDS)}"
+    formulas = [
+        f'=HYPERLINK("http://x","click") {_body(rng, REAL_WORDS)}',
+        f"+{_body(rng, FAKE_WORDS)}",
+        f"-{_body(rng, REAL_WORDS)}",
+        f"@{_body(rng, FAKE_WORDS)}",
+        f"\t={_body(rng, REAL_WORDS)}",
+        f"'={_body(rng, FAKE_WORDS)}",
+        f"'{_body(rng, REAL_WORDS)}",
+    ]
+    engine = make_engine(url)
+    with sessions(engine)() as session:
+        for i, text in enumerate([nul, *formulas]):
+            check = add_check(session, text, Verdict("reliable", 0.2, False, model_id="m"))
+            add_feedback(session, check.id, agree=bool(i % 2))
+    engine.dispose()
+
+    exported = tmp_path / "feedback.csv"
+    result = runner.invoke(app, ["feedback", "export", str(exported)])
+    assert result.exit_code == 0, result.output
+    raw = exported.read_bytes()
+    assert b"\x00" not in raw and b"\x1b" not in raw
+    assert b'"\'=HYPERLINK(""http://x""' in raw  # escaped in the file
+
+    loaded = feedback_dataset([exported], settings=Settings())
+    assert loaded.frame["text"].tolist() == [
+        nul.replace("\x00", " ").replace("\x1b", " "),
+        *formulas,
+    ]
+
+    data = _tiny_csv(tmp_path / "tiny.csv")
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(data),
+            "--text-col",
+            "body",
+            "--label-col",
+            "class",
+            "--with-feedback",
+            str(exported),
+            "--out",
+            str(tmp_path / "model"),
+            "--test-size",
+            "0.25",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "model" / "card.json").read_text(encoding="utf-8"))
+    assert {d["name"]: d["rows"] for d in card["training_data"]} == {"tiny": 40, FEEDBACK: 8}

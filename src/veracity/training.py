@@ -30,6 +30,7 @@ from veracity.evaluate.run import score
 from veracity.models import fit_model, make_model
 from veracity.models.artifact import ModelCard
 from veracity.models.claims import model_input
+from veracity.text.formulas import unescape_formula
 
 if TYPE_CHECKING:
     from veracity.settings import Settings
@@ -80,7 +81,10 @@ def feedback_dataset(paths: Sequence[str | Path], *, settings: Settings) -> Data
     ----------
     paths : sequence of str or Path
         CSV files written by ``veracity feedback export`` (``id,title,text,label``),
-        read with the generic loader.
+        read with the generic loader. The export escapes texts a spreadsheet would
+        run as formulas with a leading apostrophe; it is removed here
+        (:func:`~veracity.text.formulas.unescape_formula`), so the model trains on
+        the text as it was checked.
     settings : Settings
         For the file size limit.
 
@@ -116,6 +120,8 @@ def feedback_dataset(paths: Sequence[str | Path], *, settings: Settings) -> Data
             ) from None
     frame = pd.concat([p.frame for p in parts], ignore_index=True)
     frame = frame.drop_duplicates("id", keep="last").reset_index(drop=True)
+    for column in ("title", "text"):
+        frame[column] = frame[column].map(unescape_formula)
     frame.attrs = {
         "labelled": True,
         "rows_read": sum(p.rows_read for p in parts),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import httpx
@@ -11,9 +13,11 @@ from fastapi.testclient import TestClient
 from veracity.detector import Detector
 from veracity.serve.app import create_app
 from veracity.serve.fetch import FetchedPage
+from veracity.serve.problems import MAX_REPORTED_ERRORS
 from veracity.settings import Settings
 
 PROBLEM = "application/problem+json"
+JSON = {"content-type": "application/json"}
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -63,6 +67,60 @@ def test_batch_over_the_document_limit_is_413(client: TestClient) -> None:
     body = assert_problem(client.post("/v1/check/batch", json={"documents": docs}), 413)
     assert "101 documents" in body["detail"] and "100" in body["detail"]
     assert client.get("/v1/checks").json()["total"] == 0
+
+
+def _explodes(detector: Detector, settings: Settings) -> Detector:
+    class Exploding(Detector):
+        def check_many(self, texts: Any) -> Any:
+            raise AssertionError("the model must not run")
+
+    return Exploding(detector.model, settings)
+
+
+def test_a_huge_batch_is_counted_before_its_documents_are_validated(
+    settings: Settings, detector: Detector
+) -> None:
+    """#13: 600,000 empty documents (7.8 MB) got a 71 MB 422 after 7-25 s of validation."""
+    body = b'{"documents": [' + b",".join([b'{"text": ""}'] * 600_000) + b"]}"
+    assert len(body) < settings.max_request_bytes  # under the body limit: the route sees it
+    with TestClient(create_app(settings, _explodes(detector, settings))) as client:
+        started = time.perf_counter()
+        r = client.post("/v1/check/batch", content=body, headers=JSON)
+        elapsed = time.perf_counter() - started
+        assert len(r.content) < 10_000, (r.status_code, r.content[:500])
+        assert elapsed < 2.0, f"took {elapsed:.2f} s"
+        problem = assert_problem(r, 413)
+        assert "600,000 documents" in problem["detail"] and "100" in problem["detail"]
+        assert problem["type"] == "urn:veracity:problem:input-too-large"
+        # one over the limit, each document valid: 413 before the model, nothing stored
+        r = client.post("/v1/check/batch", json={"documents": [{"text": "some words"}] * 101})
+        assert "101 documents" in assert_problem(r, 413)["detail"]
+        assert client.get("/v1/checks").json()["total"] == 0
+
+
+def test_validation_problems_stay_small(client: TestClient, article: str) -> None:
+    """#13: a 422 is bounded: unknown fields are one error, long names are cut, and at most
+    MAX_REPORTED_ERRORS errors are listed beside their count."""
+    check_id = client.post("/v1/check", json={"text": article}).json()["id"]
+    extra = {f"k{i}": 0 for i in range(200_000)}  # was 200,000 errors: 18 MB after 5.5 s
+    content = json.dumps({"agree": True, **extra}).encode()
+    started = time.perf_counter()
+    r = client.post(f"/v1/checks/{check_id}/feedback", content=content, headers=JSON)
+    elapsed = time.perf_counter() - started
+    assert len(r.content) < 10_000, (r.status_code, r.content[:500])
+    assert elapsed < 2.0, f"took {elapsed:.2f} s"
+    body = assert_problem(r, 422)
+    assert body["error_count"] == 1 and "199,997 more" in body["errors"][0]["msg"]
+    long_key = {"agree": True, "k" * 1_000_000: 0}  # was echoed whole: a 2 MB 422
+    r = client.post(f"/v1/checks/{check_id}/feedback", json=long_key)
+    assert len(r.content) < 10_000, (r.status_code, r.content[:500])
+    assert_problem(r, 422)
+    documents = [{"text": ""}] * 100  # one error per document, in a batch at the limit
+    r = client.post("/v1/check/batch", json={"documents": documents})
+    assert len(r.content) < 10_000, (r.status_code, r.content[:500])
+    body = assert_problem(r, 422)
+    assert body["error_count"] == 100 and len(body["errors"]) == MAX_REPORTED_ERRORS
+    assert "100 errors" in body["detail"]
 
 
 def test_empty_batch_is_422(client: TestClient) -> None:
@@ -241,3 +299,69 @@ def test_url_check_carries_the_site_reputation_apart_from_the_verdict(
     assert stored["source_reputation"] == by_url["source_reputation"]
     unlisted = client.post("/v1/check", json={"url": "https://news.example/story"}).json()
     assert unlisted["source_reputation"] is None and unlisted["url"]
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f"])
+def test_control_characters_in_texts_are_422_and_nothing_is_stored(
+    client: TestClient, article: str, control: str
+) -> None:
+    """#13: a NUL was stored, exported, and then the training refused the whole export."""
+    text = f"abc {control} def"
+    body = assert_problem(client.post("/v1/check", json={"text": text}), 422)
+    assert f"U+{ord(control):04X}" in body["detail"] and "control character" in body["detail"]
+    documents = [{"text": article}, {"text": text}]
+    body = assert_problem(client.post("/v1/check/batch", json={"documents": documents}), 422)
+    assert "document #1" in body["detail"]
+    r = client.post("/check", data={"text": text}, follow_redirects=False)  # the web form
+    assert r.status_code == 422 and "control character" in r.text
+    assert client.get("/v1/checks").json()["total"] == 0
+
+
+def test_tab_newline_and_carriage_return_are_text(client: TestClient, article: str) -> None:
+    r = client.post("/v1/check", json={"text": f"\t{article}\r\n\r\nMore.\n"})
+    assert r.status_code == 200, r.text
+
+
+def test_a_feedback_comment_with_control_characters_is_422(
+    client: TestClient, article: str
+) -> None:
+    check_id = client.post("/v1/check", json={"text": article}).json()["id"]
+    body = {"agree": True, "comment": "bad\x00comment"}
+    assert_problem(client.post(f"/v1/checks/{check_id}/feedback", json=body), 422)
+    assert client.get(f"/v1/checks/{check_id}").json()["feedback"] == []
+
+
+def test_control_characters_of_a_fetched_page_become_spaces(
+    client: TestClient, article: str
+) -> None:
+    """The page's bytes are not the client's: a URL check is not refused for them."""
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.fetch = lambda url: FetchedPage(url, url, article.replace(" ", "\x00", 1))
+    check_id = client.post("/v1/check", json={"url": "https://news.example/a"}).json()["id"]
+    service_text = client.get("/v1/checks", params={"q": article[:30]}).json()
+    assert [c["id"] for c in service_text["items"]] == [check_id]
+
+
+@pytest.mark.parametrize("q", ["%00", "abc%00", "%1B", "%0B"])
+def test_search_for_a_control_character_is_422_not_everything(
+    client: TestClient, article: str, q: str
+) -> None:
+    """#13: SQLite's LIKE stops at a NUL, so ?q=%00 matched every check."""
+    client.post("/v1/check", json={"text": article})
+    body = assert_problem(client.get(f"/v1/checks?q={q}"), 422)
+    assert "control character" in body["detail"]
+
+
+def test_search_wildcards_are_literal(client: TestClient) -> None:
+    texts = ("it is 100% sure", "a snake_case name", "back\\slash", "plain words only")
+    ids = {t: client.post("/v1/check", json={"text": t}).json()["id"] for t in texts}
+
+    def found(raw_query: str) -> list[int]:
+        r = client.get(f"/v1/checks?q={raw_query}")
+        assert r.status_code == 200, r.text
+        return [item["id"] for item in r.json()["items"]]
+
+    assert found("%25") == [ids["it is 100% sure"]]
+    assert found("_") == [ids["a snake_case name"]]
+    assert found("%5C") == [ids["back\\slash"]]
+    assert found("%25%25") == [] and found("__") == []

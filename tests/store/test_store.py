@@ -188,6 +188,66 @@ def test_export_feedback_writes_a_training_csv(session: Session, tmp_path: Path)
     ]
 
 
+def test_search_treats_q_literally(session: Session) -> None:
+    """#13: SQLite's LIKE pattern ends at a NUL, so q="\x00" matched every check."""
+    texts = ["it is 100% sure", "a snake_case name", "back\\slash", "abc \x00 def"]
+    ids = {t: add_check(session, t, verdict()).id for t in texts}
+
+    def found(q: str) -> list[int]:
+        return [c.id for c in list_checks(session, q=q).items]
+
+    assert found("%") == [ids["it is 100% sure"]]
+    assert found("_") == [ids["a snake_case name"]]
+    assert found("\\") == [ids["back\\slash"]]
+    for q in ("\x00", "abc \x00", "\x1b"):
+        with pytest.raises(InputError, match="control character"):
+            list_checks(session, q=q)
+
+
+#: Texts a spreadsheet would run as formulas (OWASP CSV injection), and their neighbours.
+FORMULAS = [
+    '=HYPERLINK("http://x","click")',
+    "+1+1",
+    "-2+3",
+    "@SUM(A1:A2)",
+    "\t=1+1",
+    "\r=1+1",
+    "'=quoted already",
+    "'",
+    "''",
+    "plain = text",
+]
+
+
+def test_export_escapes_formulas_and_replaces_control_characters(
+    session: Session, tmp_path: Path
+) -> None:
+    """#13: the export wrote a stored NUL (the training then refused the file) and
+    wrote formulas as they were (they run when the CSV is opened in a spreadsheet)."""
+    for stored in [*FORMULAS, "abc \x00 def\x1b!"]:
+        add_feedback(session, add_check(session, stored, verdict()).id, agree=True)
+    out = tmp_path / "feedback.csv"
+    assert export_feedback(session, out) == len(FORMULAS) + 1
+    raw = out.read_bytes()
+    assert b"\x00" not in raw and b"\x1b" not in raw
+    with out.open(newline="", encoding="utf-8") as handle:
+        cells = [row["text"] for row in csv.DictReader(handle)]
+    assert cells == [
+        "'" + '=HYPERLINK("http://x","click")',
+        "'+1+1",
+        "'-2+3",
+        "'@SUM(A1:A2)",
+        "'\t=1+1",
+        "'\r=1+1",
+        "''=quoted already",
+        "''",
+        "'''",
+        "plain = text",
+        "abc   def !",
+    ]
+    assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+
+
 def test_models_are_importable_without_side_effects() -> None:
     assert Check.__tablename__ == "checks"
 

@@ -63,8 +63,11 @@ def _read_input(text: str | None, file: Path | None, settings: Settings) -> str:
         return text
     else:
         raise InputError("nothing to check: give TEXT, --file PATH, or - to read stdin")
-    if b"\x00" in data[:8192]:
+    nul = data.find(b"\x00")
+    if 0 <= nul < 8192:
         raise InputError(f"{source} looks binary (NUL bytes); give a text file")
+    if nul >= 0:  # the service refuses such texts too
+        raise InputError(f"{source} holds a NUL byte at offset {nul:,}; remove it")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -110,6 +110,11 @@ def feedback_export(path: ExportPath) -> None:
 
     The label of each row is the corrected label, or the verdict's label when the person
     agreed (the other label when they disagreed).
+
+    The CSV is safe to open in a spreadsheet: a text starting with =, +, -, @, tab,
+    carriage return or ' gets a ' in front (OWASP CSV injection), and
+    `train --with-feedback` removes it again, so the model learns the original text.
+    Control characters other than tab and newlines become spaces.
     """
     _export_feedback(path)
 

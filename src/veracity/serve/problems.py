@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from veracity.errors import InputError, InputTooLargeError, ModelError, VeracityError
 
 __all__ = [
+    "MAX_REPORTED_ERRORS",
     "UNEXPECTED",
     "BodyLimitMiddleware",
     "ProblemException",
@@ -93,15 +94,38 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
+#: A 422 lists at most this many validation errors (``error_count`` says how many there were).
+MAX_REPORTED_ERRORS = 20
+#: Longest location part or message shown in a 422 (a location may be a client's JSON key).
+_MAX_ERROR_TEXT = 120
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= _MAX_ERROR_TEXT else text[: _MAX_ERROR_TEXT - 1] + "…"
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
+    """422 problem with the first :data:`MAX_REPORTED_ERRORS` errors, each kept short, so
+    a body with many bad items cannot make an answer larger than the request."""
     assert isinstance(exc, RequestValidationError)
+    found = exc.errors()
     errors = [
-        {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg")), "type": e["type"]}
-        for e in exc.errors()
+        {
+            "loc": [_short(p) for p in e.get("loc", ())],
+            "msg": _short(e.get("msg")),
+            "type": _short(e["type"]),
+        }
+        for e in found[:MAX_REPORTED_ERRORS]
     ]
     where = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
+    more = f" (and {len(found) - 5:,} more; {len(found):,} errors)" if len(found) > 5 else ""
     return problem(
-        422, f"the request is not valid: {where}", "urn:veracity:problem:validation", errors=errors
+        422,
+        f"the request is not valid: {where}{more}",
+        "urn:veracity:problem:validation",
+        errors=errors,
+        error_count=len(found),
     )
 
 

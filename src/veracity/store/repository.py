@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from veracity.errors import InputError
 from veracity.store.models import ApiKey, Check, Feedback, utcnow
+from veracity.text.controls import describe_control, find_control, replace_controls
+from veracity.text.formulas import escape_formula
 from veracity.types import FAKE, LABELS, RELIABLE, Verdict
 
 __all__ = [
@@ -126,7 +128,14 @@ def list_checks(
     abstained : bool, optional
         Only checks where veracity was (True) or was not (False) sure.
     q : str, optional
-        Only checks whose text contains ``q`` (case-insensitive).
+        Only checks whose text contains ``q``, literally (``%`` and ``_`` are not
+        wildcards) and case-insensitively.
+
+    Raises
+    ------
+    InputError
+        A bad page, size or label, or ``q`` holding a control character (SQLite's
+        ``LIKE`` stops at a NUL, so such a search would match every check).
     """
     if page < 1:
         raise InputError(f"page must be 1 or more, got {page}")
@@ -134,6 +143,10 @@ def list_checks(
         raise InputError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
     if label is not None and label not in LABELS:
         raise InputError(f"label must be one of {list(LABELS)}, got {label!r}")
+    if q and (at := find_control(q)) >= 0:
+        raise InputError(
+            f"q holds {describe_control(q, at)}; search for text without control characters"
+        )
     conditions: list[Any] = []
     if label is not None:
         conditions.append(Check.label == label)
@@ -196,7 +209,13 @@ def export_feedback(session: Session, path: str | Path) -> int:
     The newest usable feedback of each check decides its label: an explicit
     ``correct_label``, else the check's label when the person agreed and the other
     label when not. Feedback on "not sure" checks without a correct label is skipped.
-    The CSV loads with ``veracity train --data PATH``.
+
+    The file is safe to open in a spreadsheet and to train on: a text starting with
+    ``=``, ``+``, ``-``, ``@``, tab, carriage return or an apostrophe gets an apostrophe
+    in front (:func:`~veracity.text.formulas.escape_formula`), which
+    ``veracity train --with-feedback`` removes again; control characters other than
+    tab, newline and carriage return (stored before the service refused them) are
+    written as spaces, so the file never holds a NUL.
     """
     stmt = select(Check).join(Check.feedback).options(selectinload(Check.feedback)).distinct()
     rows = 0
@@ -208,7 +227,8 @@ def export_feedback(session: Session, path: str | Path) -> int:
             labels = [_training_label(check, f) for f in check.feedback]
             usable = [x for x in labels if x is not None]
             if usable:
-                writer.writerow([f"check-{check.id}", "", check.text, usable[-1]])
+                text = escape_formula(replace_controls(check.text))
+                writer.writerow([f"check-{check.id}", "", text, usable[-1]])
                 rows += 1
     return rows
 
