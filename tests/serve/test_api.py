@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -303,7 +304,7 @@ def test_url_check_carries_the_site_reputation_apart_from_the_verdict(
 
 @pytest.mark.parametrize("control", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f"])
 def test_control_characters_in_texts_are_422_and_nothing_is_stored(
-    client: TestClient, article: str, control: str
+    client: TestClient, csrf: Callable[..., dict[str, str]], article: str, control: str
 ) -> None:
     """#13: a NUL was stored, exported, and then the training refused the whole export."""
     text = f"abc {control} def"
@@ -312,7 +313,7 @@ def test_control_characters_in_texts_are_422_and_nothing_is_stored(
     documents = [{"text": article}, {"text": text}]
     body = assert_problem(client.post("/v1/check/batch", json={"documents": documents}), 422)
     assert "document #1" in body["detail"]
-    r = client.post("/check", data={"text": text}, follow_redirects=False)  # the web form
+    r = client.post("/check", data={**csrf(), "text": text}, follow_redirects=False)  # web form
     assert r.status_code == 422 and "control character" in r.text
     assert client.get("/v1/checks").json()["total"] == 0
 
