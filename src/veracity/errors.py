@@ -9,7 +9,8 @@ it into RFC 9457 problem JSON.
     VeracityError                  base class; never raised itself
     ├── InputError                 bad user input (exit 2)
     │   ├── InputTooLargeError     over an explicit size/count limit
-    │   └── DataFormatError        a dataset file that cannot be read as asked
+    │   ├── DataFormatError        a dataset file that cannot be read as asked
+    │   └── SettingsError          a VERACITY_* variable has a value that is not allowed
     ├── ModelError                 problems with a model artifact (exit 3)
     │   ├── ModelNotFoundError     no artifact at the given place
     │   └── ModelIntegrityError    hash mismatch, untrusted types, tampered card
@@ -25,6 +26,7 @@ __all__ = [
     "ModelError",
     "ModelIntegrityError",
     "ModelNotFoundError",
+    "SettingsError",
     "VeracityError",
 ]
 
@@ -47,6 +49,10 @@ class InputTooLargeError(InputError):
 
 class DataFormatError(InputError):
     """A dataset file is empty, binary, undecodable, lacks a column or has unknown labels."""
+
+
+class SettingsError(InputError):
+    """A ``VERACITY_*`` setting has a value outside what it allows; the message names it."""
 
 
 class ModelError(VeracityError):
