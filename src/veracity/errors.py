@@ -11,6 +11,7 @@ it into RFC 9457 problem JSON.
     │   ├── InputTooLargeError     over an explicit size/count limit
     │   ├── DataFormatError        a dataset file that cannot be read as asked
     │   └── SettingsError          a VERACITY_* variable has a value that is not allowed
+    ├── StoreError                 the database cannot be opened or migrated (exit 2)
     ├── ModelError                 problems with a model artifact (exit 3)
     │   ├── ModelNotFoundError     no artifact at the given place
     │   └── ModelIntegrityError    hash mismatch, untrusted types, tampered card
@@ -27,6 +28,7 @@ __all__ = [
     "ModelIntegrityError",
     "ModelNotFoundError",
     "SettingsError",
+    "StoreError",
     "VeracityError",
 ]
 
@@ -53,6 +55,15 @@ class DataFormatError(InputError):
 
 class SettingsError(InputError):
     """A ``VERACITY_*`` setting has a value outside what it allows; the message names it."""
+
+
+class StoreError(VeracityError):
+    """The database cannot be opened or migrated (bad URL, missing directory, not a database).
+
+    Exit code 2: the fix is in the configuration (``VERACITY_DATABASE_URL``).
+    """
+
+    exit_code = 2
 
 
 class ModelError(VeracityError):

@@ -43,17 +43,10 @@ app.add_typer(db_app, name="db")
 
 
 def _shown_url(database_url: str) -> str:
-    """The database URL with any password hidden."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    """The database URL with any password hidden (StoreError when it is not a URL)."""
+    from veracity.store.migrate import display_url
 
-    try:
-        return make_url(database_url).render_as_string(hide_password=True)
-    except ArgumentError:
-        raise InputError(
-            f"VERACITY_DATABASE_URL is not a database URL: {database_url!r} "
-            "(example: sqlite:///veracity.db)"
-        ) from None
+    return display_url(database_url)
 
 
 @db_app.command("upgrade")
