@@ -15,7 +15,12 @@ it into RFC 9457 problem JSON.
     ├── ModelError                 problems with a model artifact (exit 3)
     │   ├── ModelNotFoundError     no artifact at the given place
     │   └── ModelIntegrityError    hash mismatch, untrusted types, tampered card
+    ├── ServeError                 ``veracity serve`` cannot listen: port in use (exit 4)
     └── NotFittedError             an estimator used before ``fit`` (exit 3)
+
+CLI exit codes: 0 success, 1 an unexpected failure, 2 bad input, options, settings or
+database configuration, 3 a model that cannot be used, 4 the web service cannot listen
+on its host and port, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ __all__ = [
     "ModelError",
     "ModelIntegrityError",
     "ModelNotFoundError",
+    "ServeError",
     "SettingsError",
     "StoreError",
     "VeracityError",
@@ -64,6 +70,16 @@ class StoreError(VeracityError):
     """
 
     exit_code = 2
+
+
+class ServeError(VeracityError):
+    """``veracity serve`` cannot listen on its host and port (in use, or not this machine's).
+
+    Exit code 4, so scripts can tell "pick another port" from bad input (2) and a bad
+    model (3).
+    """
+
+    exit_code = 4
 
 
 class ModelError(VeracityError):

@@ -28,6 +28,8 @@ def serve(
     """Run the web service: JSON API under /v1, the web page at /, API docs at /docs.
 
     The database (VERACITY_DATABASE_URL) is migrated to the newest schema on startup.
+
+    Checked before it listens: the port is free (else exit 4), the database (exit 2), the model (3).
     """
     from veracity.serve.app import run
 
