@@ -14,7 +14,7 @@ it into RFC 9457 problem JSON.
     ├── StoreError                 the database cannot be opened or migrated (exit 2)
     ├── ModelError                 problems with a model artifact (exit 3)
     │   ├── ModelNotFoundError     no artifact at the given place
-    │   └── ModelIntegrityError    hash mismatch, untrusted types, tampered card
+    │   └── ModelIntegrityError    hash mismatch, untrusted types, bad card, zip bomb
     ├── ServeError                 ``veracity serve`` cannot listen: port in use (exit 4)
     └── NotFittedError             an estimator used before ``fit`` (exit 3)
 

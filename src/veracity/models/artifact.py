@@ -8,10 +8,11 @@
 * ``README.md`` — the same card for people.
 
 :func:`load_model` trusts nothing it was not told to: the card must match the card
-schema (see :mod:`veracity.models.verify`), the file's sha256 must match the card,
-and every type skops reports as untrusted must be in :data:`ALLOWED_TYPES` (our
-estimators and the few scikit-learn internals they hold). Anything else is a
-:class:`~veracity.errors.ModelIntegrityError`.
+schema, the file's sha256 must match the card, the zip must stay within explicit
+limits (entries, uncompressed size, compression ratio; see :mod:`veracity.models.verify`,
+checked before anything is decompressed), and every type skops reports as untrusted must
+be in :data:`ALLOWED_TYPES` (our estimators and the few scikit-learn internals they
+hold). Anything else is a :class:`~veracity.errors.ModelIntegrityError`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from veracity.models.verify import (
     MAX_CARD_BYTES,
     RETRAIN_HINT,
     check_card,
+    check_model_size,
+    check_zip_limits,
 )
 
 __all__ = [
@@ -391,6 +394,7 @@ def save_model(model: Any, directory: str | Path, card: ModelCard) -> Path:
     if card.labels and card.labels != labels:
         raise InputError(f"the card's labels {card.labels} differ from the model's {labels}")
     data = skops.io.dumps(model, compression=zipfile.ZIP_DEFLATED)
+    check_zip_limits(data, Path(MODEL_FILE))  # never save what load_model refuses
     refused = sorted(set(_untrusted_types(data, Path(MODEL_FILE))) - ALLOWED_TYPES)
     if refused:
         raise ModelError(
@@ -446,8 +450,9 @@ def load_model(directory: str | Path) -> LoadedModel:
     veracity.errors.ModelNotFoundError
         The directory, ``model.skops`` or ``card.json`` does not exist.
     veracity.errors.ModelIntegrityError
-        The card is invalid, ``model.skops`` does not match the card's sha256, holds
-        types outside :data:`ALLOWED_TYPES`, or cannot be read by skops.
+        The card is invalid, ``model.skops`` does not match the card's sha256, is over
+        the zip limits (entries, uncompressed size, compression ratio), holds types
+        outside :data:`ALLOWED_TYPES`, or cannot be read by skops.
     """
     import skops.io
 
@@ -465,6 +470,7 @@ def load_model(directory: str | Path) -> LoadedModel:
                 + _RETRAIN_HINT
             )
     card = _read_card(card_path)
+    check_model_size(model_path.stat().st_size, model_path)  # before it is read into memory
     data = model_path.read_bytes()  # hash and load the same bytes
     digest = hashlib.sha256(data).hexdigest()
     if digest != card.model_sha256:
@@ -472,6 +478,7 @@ def load_model(directory: str | Path) -> LoadedModel:
             f"{model_path} was modified after it was saved: its sha256 is {digest}, "
             f"but {CARD_FILE} records {card.model_sha256 or 'none'}. " + _RETRAIN_HINT
         )
+    check_zip_limits(data, model_path)  # before skops unpacks anything
     untrusted = _untrusted_types(data, model_path)
     refused = sorted(set(untrusted) - ALLOWED_TYPES)
     if refused:
