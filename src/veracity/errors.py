@@ -9,11 +9,18 @@ it into RFC 9457 problem JSON.
     VeracityError                  base class; never raised itself
     ├── InputError                 bad user input (exit 2)
     │   ├── InputTooLargeError     over an explicit size/count limit
-    │   └── DataFormatError        a dataset file that cannot be read as asked
+    │   ├── DataFormatError        a dataset file that cannot be read as asked
+    │   └── SettingsError          a VERACITY_* variable has a value that is not allowed
+    ├── StoreError                 the database cannot be opened or migrated (exit 2)
     ├── ModelError                 problems with a model artifact (exit 3)
     │   ├── ModelNotFoundError     no artifact at the given place
-    │   └── ModelIntegrityError    hash mismatch, untrusted types, tampered card
+    │   └── ModelIntegrityError    hash mismatch, untrusted types, bad card, zip bomb
+    ├── ServeError                 ``veracity serve`` cannot listen: port in use (exit 4)
     └── NotFittedError             an estimator used before ``fit`` (exit 3)
+
+CLI exit codes: 0 success, 1 an unexpected failure, 2 bad input, options, settings or
+database configuration, 3 a model that cannot be used, 4 the web service cannot listen
+on its host and port, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ __all__ = [
     "ModelError",
     "ModelIntegrityError",
     "ModelNotFoundError",
+    "ServeError",
+    "SettingsError",
+    "StoreError",
     "VeracityError",
 ]
 
@@ -47,6 +57,29 @@ class InputTooLargeError(InputError):
 
 class DataFormatError(InputError):
     """A dataset file is empty, binary, undecodable, lacks a column or has unknown labels."""
+
+
+class SettingsError(InputError):
+    """A ``VERACITY_*`` setting has a value outside what it allows; the message names it."""
+
+
+class StoreError(VeracityError):
+    """The database cannot be opened or migrated (bad URL, missing directory, not a database).
+
+    Exit code 2: the fix is in the configuration (``VERACITY_DATABASE_URL``).
+    """
+
+    exit_code = 2
+
+
+class ServeError(VeracityError):
+    """``veracity serve`` cannot listen on its host and port (in use, or not this machine's).
+
+    Exit code 4, so scripts can tell "pick another port" from bad input (2) and a bad
+    model (3).
+    """
+
+    exit_code = 4
 
 
 class ModelError(VeracityError):

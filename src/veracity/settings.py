@@ -2,17 +2,26 @@
 
 Every field can be set with a ``VERACITY_<FIELD>`` environment variable
 (e.g. ``VERACITY_ABSTAIN_LOW=0.3``); pass the object explicitly to the code that
-needs it.
+needs it. A value outside what a field allows is a :class:`~veracity.errors.SettingsError`
+whose one-line message names the variable and what it allows.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, model_validator
+import annotated_types
+import pydantic_settings
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from veracity.errors import SettingsError
+
 __all__ = ["Settings"]
+
+#: Settings whose values are never repeated in an error message (a URL may hold a password).
+_SECRET = frozenset({"database_url"})
 
 
 class Settings(BaseSettings):
@@ -65,7 +74,12 @@ class Settings(BaseSettings):
     evidence_terms: int = Field(
         default=10, ge=0, le=100, description="Evidence terms returned per label."
     )
-    seed: int = Field(default=42, description="Random seed for training, splits and bootstrap.")
+    seed: int = Field(
+        default=42,
+        ge=0,
+        le=2**32 - 1,
+        description="Random seed for training, splits and bootstrap.",
+    )
     database_url: str = Field(
         default="sqlite:///veracity.db",
         description="SQLAlchemy URL of the database that stores checks and feedback "
@@ -101,6 +115,7 @@ class Settings(BaseSettings):
     request_timeout_seconds: float = Field(
         default=30.0,
         gt=0,
+        le=86_400,
         description="Seconds a request may take before the service answers 503; "
         "model work already running finishes in its thread.",
     )
@@ -121,11 +136,69 @@ class Settings(BaseSettings):
         "what batch stages to disk per gzip input; raise it for larger gzipped corpora.",
     )
 
+    def __init__(self, **values: Any) -> None:
+        """Read the environment (and ``values``); SettingsError names a value not allowed."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc)) from exc
+        except pydantic_settings.SettingsError as exc:  # a value that cannot even be parsed
+            raise SettingsError(f"a VERACITY_* variable cannot be read: {exc}") from exc
+
     @model_validator(mode="after")
     def _band_is_ordered(self) -> Settings:
         if self.abstain_low > self.abstain_high:
             raise ValueError(
-                f"abstain_low ({self.abstain_low}) must not exceed "
-                f"abstain_high ({self.abstain_high})"
+                f"VERACITY_ABSTAIN_LOW ({self.abstain_low:g}) must not exceed "
+                f"VERACITY_ABSTAIN_HIGH ({self.abstain_high:g}): the 'not sure' band runs "
+                "from low to high"
             )
         return self
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _allowed(name: str) -> str:
+    """What field ``name`` accepts, in words: "a whole number from 0 to 100"."""
+    field = Settings.model_fields[name]
+    kinds: dict[Any, str] = {int: "a whole number", float: "a number", bool: "true or false"}
+    kind = kinds.get(field.annotation, "text" if field.annotation is str else "a path")
+    low = high = None
+    low_open = high_open = False
+    for rule in field.metadata:
+        if isinstance(rule, annotated_types.Ge | annotated_types.Gt):
+            low_open = isinstance(rule, annotated_types.Gt)
+            low = _number(rule.gt if isinstance(rule, annotated_types.Gt) else rule.ge)
+        elif isinstance(rule, annotated_types.Le | annotated_types.Lt):
+            high_open = isinstance(rule, annotated_types.Lt)
+            high = _number(rule.lt if isinstance(rule, annotated_types.Lt) else rule.le)
+    if low is not None and high is not None and not (low_open or high_open):
+        return f"{kind} from {low} to {high}"
+    bounds = []
+    if low is not None:
+        bounds.append(f"above {low}" if low_open else f"at least {low}")
+    if high is not None:
+        bounds.append(f"below {high}" if high_open else f"at most {high}")
+    return f"{kind}, {' and '.join(bounds)}" if bounds else kind
+
+
+def _shown(value: Any) -> str:
+    """``value`` quoted (if text) and cut to 40 characters: env values may be anything."""
+    text = repr(value if isinstance(value, str) else str(value)[:80])
+    return text[:40] + "…" if len(text) > 40 else text
+
+
+def _describe(exc: ValidationError) -> str:
+    """One line for every problem in ``exc``, each naming its VERACITY_* variable."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = error.get("loc", ())
+        name = loc[0] if loc else None
+        if isinstance(name, str) and name in Settings.model_fields:
+            value = "" if name in _SECRET else f"={_shown(error.get('input'))}"
+            problems.append(f"VERACITY_{name.upper()}{value} is not allowed: use {_allowed(name)}")
+        else:  # a rule between fields, e.g. the order of the abstention band
+            problems.append(str(error.get("msg", "")).removeprefix("Value error, "))
+    return "; ".join(problems)

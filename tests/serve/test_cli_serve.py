@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,3 +29,90 @@ def test_serve_runs_uvicorn_with_host_and_port(monkeypatch: pytest.MonkeyPatch) 
 
 def test_serve_rejects_a_bad_port() -> None:
     assert CliRunner().invoke(app, ["serve", "--port", "70000"]).exit_code == 2
+
+
+# -- startup problems are one line with their own exit code (#13) ----------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _one_error_line(result: Any) -> str:
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return str(lines[0])
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_and_exits_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, uvicorn logged the bind error and exited 3, the code of a bad model."""
+    monkeypatch.setenv("VERACITY_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(app, ["serve", "--host", "127.0.0.1", "--port", str(port)])
+    assert result.exit_code == 4, result.output
+    line = _one_error_line(result)
+    assert f"port {port} is in use" in line and "--port" in line
+    assert not (tmp_path / "serve.db").exists(), "the port is checked before anything else"
+
+
+def test_serve_on_an_address_of_another_machine_exits_4(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("uvicorn started"))
+    result = CliRunner().invoke(app, ["serve", "--host", "192.0.2.1", "--port", "8765"])
+    assert result.exit_code == 4, result.output
+    assert "cannot listen on 192.0.2.1:8765" in _one_error_line(result)
+
+
+def test_a_port_taken_after_the_check_is_still_exit_4(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn's own startup failure (sys.exit(3)) becomes ServeError, not exit 3."""
+
+    def uvicorn_fails(*args: Any, **kwargs: Any) -> None:
+        raise SystemExit(3)
+
+    monkeypatch.setattr("veracity.serve.startup.preflight", lambda *a: None)
+    monkeypatch.setattr("uvicorn.run", uvicorn_fails)
+    result = CliRunner().invoke(app, ["serve", "--port", str(_free_port())])
+    assert result.exit_code == 4, result.output
+    assert "could not start" in _one_error_line(result)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param("foo://bar", "unsupported URL", id="unknown-dialect"),
+        pytest.param("sqlite:///{tmp}/missing/x.db", "does not exist", id="missing-directory"),
+        pytest.param("sqlite:///{tmp}/notes.db", "not a SQLite database", id="not-a-database"),
+    ],
+)
+def test_serve_on_a_bad_database_is_one_line_and_exit_2(
+    url: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the database was opened inside uvicorn's startup: a traceback, exit 3."""
+    (tmp_path / "notes.db").write_bytes(b"not a database\n" * 100)
+    monkeypatch.setenv("VERACITY_DATABASE_URL", url.replace("{tmp}", str(tmp_path)))
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("uvicorn started"))
+    result = CliRunner().invoke(app, ["serve", "--port", str(_free_port())])
+    assert result.exit_code == 2, result.output
+    assert expected in _one_error_line(result)
+
+
+def test_the_app_does_not_start_on_a_bad_database(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from veracity.errors import StoreError
+    from veracity.serve.app import create_app
+
+    with pytest.raises(StoreError, match="unsupported URL"):
+        with TestClient(create_app(Settings(database_url="foo://bar"))):
+            pass

@@ -2,7 +2,14 @@
 
 Each command parses its options, calls the library and prints with rich. Errors
 that veracity raises on purpose become one line on stderr and a non-zero exit
-code (2: bad input, 3: model problem); nothing prints a traceback.
+code; nothing prints a traceback. Exit codes (see :mod:`veracity.errors`):
+
+* 0 — done;
+* 2 — bad input: an argument, an option, a file, a ``VERACITY_*`` setting, or a
+  database that cannot be opened or migrated;
+* 3 — the model cannot be used (missing, tampered, invalid card, over the zip limits);
+* 4 — ``veracity serve`` cannot listen on its host and port (e.g. the port is in use);
+* 130 — interrupted (Ctrl-C).
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ from veracity.settings import Settings
 app = typer.Typer(
     name="veracity",
     help="Tell reliable news from fake news: calibrated verdicts with evidence, honest numbers.",
+    epilog="Exit codes: 0 done; 2 bad input, option, setting or database; 3 the model cannot "
+    "be used; 4 serve cannot listen on its host and port (port in use); 130 interrupted.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

@@ -28,6 +28,8 @@ def serve(
     """Run the web service: JSON API under /v1, the web page at /, API docs at /docs.
 
     The database (VERACITY_DATABASE_URL) is migrated to the newest schema on startup.
+
+    Checked before it listens: the port is free (else exit 4), the database (exit 2), the model (3).
     """
     from veracity.serve.app import run
 
@@ -43,17 +45,10 @@ app.add_typer(db_app, name="db")
 
 
 def _shown_url(database_url: str) -> str:
-    """The database URL with any password hidden."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+    """The database URL with any password hidden (StoreError when it is not a URL)."""
+    from veracity.store.migrate import display_url
 
-    try:
-        return make_url(database_url).render_as_string(hide_password=True)
-    except ArgumentError:
-        raise InputError(
-            f"VERACITY_DATABASE_URL is not a database URL: {database_url!r} "
-            "(example: sqlite:///veracity.db)"
-        ) from None
+    return display_url(database_url)
 
 
 @db_app.command("upgrade")

@@ -7,9 +7,11 @@
   ``model.skops``.
 * ``README.md`` — the same card for people.
 
-:func:`load_model` trusts nothing it was not told to: the file's sha256 must match
-the card, and every type skops reports as untrusted must be in
-:data:`ALLOWED_TYPES` (our estimators and the few scikit-learn internals they
+:func:`load_model` trusts nothing it was not told to: the card must match the card
+schema, the file's sha256 must match the card, the zip must stay within explicit
+limits (entries, uncompressed size, compression ratio; see :mod:`veracity.models.verify`,
+checked before anything is decompressed), and every type skops reports as untrusted must
+be in :data:`ALLOWED_TYPES` (our estimators and the few scikit-learn internals they
 hold). Anything else is a :class:`~veracity.errors.ModelIntegrityError`.
 """
 
@@ -28,6 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from veracity.errors import InputError, ModelError, ModelIntegrityError, ModelNotFoundError
+from veracity.models.verify import (
+    MAX_CARD_BYTES,
+    RETRAIN_HINT,
+    check_card,
+    check_model_size,
+    check_zip_limits,
+)
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -69,7 +78,7 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
     }
 )
 
-_RETRAIN_HINT = "Re-download the model, or re-train it with `veracity train`."
+_RETRAIN_HINT = RETRAIN_HINT
 
 
 @dataclass(frozen=True)
@@ -162,28 +171,8 @@ class ModelCard:
             if required not in data:
                 raise ValueError(f"the card has no {required!r}")
         values = dict(data)
-        try:
-            values["training_data"] = [_training_data(d) for d in values.get("training_data", [])]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"card field 'training_data' is malformed ({exc!r})") from exc
-        checks: dict[str, type | tuple[type, ...]] = {
-            "preset": str,
-            "params": dict,
-            "labels": list,
-            "rows": dict,
-            "metrics": dict,
-            "ece": (float, int, type(None)),
-            "versions": dict,
-            "created": str,
-            "seed": (int, type(None)),
-            "extra": dict,
-            "model_id": str,
-            "model_sha256": str,
-            "schema_version": int,
-        }
-        for name, expected in checks.items():
-            if name in values and not isinstance(values[name], expected):
-                raise ValueError(f"card field {name!r} has the wrong type")
+        check_card(values)
+        values["training_data"] = [_training_data(d) for d in values.get("training_data", [])]
         if values.get("schema_version", CARD_SCHEMA_VERSION) > CARD_SCHEMA_VERSION:
             raise ValueError(
                 f"card schema version {values['schema_version']} is newer than this veracity "
@@ -405,6 +394,7 @@ def save_model(model: Any, directory: str | Path, card: ModelCard) -> Path:
     if card.labels and card.labels != labels:
         raise InputError(f"the card's labels {card.labels} differ from the model's {labels}")
     data = skops.io.dumps(model, compression=zipfile.ZIP_DEFLATED)
+    check_zip_limits(data, Path(MODEL_FILE))  # never save what load_model refuses
     refused = sorted(set(_untrusted_types(data, Path(MODEL_FILE))) - ALLOWED_TYPES)
     if refused:
         raise ModelError(
@@ -421,15 +411,35 @@ def save_model(model: Any, directory: str | Path, card: ModelCard) -> Path:
     return path
 
 
-def load_card(directory: str | Path) -> ModelCard:
-    """Read the ``card.json`` of a model directory (without loading or verifying the model)."""
-    path = Path(directory) / CARD_FILE
+def _read_card(path: Path) -> ModelCard:
+    """The card at ``path``, checked against the card schema; ModelIntegrityError if not."""
     try:
-        return ModelCard.from_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelNotFoundError(
-            f"no model card at {path}; is {directory} a model directory?"
-        ) from None
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CARD_BYTES + 1)
+        if len(raw) > MAX_CARD_BYTES:
+            raise ValueError(f"it is over the limit of {MAX_CARD_BYTES:,} bytes for a card")
+        return ModelCard.from_json(raw.decode("utf-8"))
+    # JSONDecodeError, UnicodeDecodeError; RecursionError: a deeply nested (hostile) card
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        raise ModelIntegrityError(
+            f"{path} is not a valid model card ({exc}). " + _RETRAIN_HINT
+        ) from exc
+
+
+def load_card(directory: str | Path) -> ModelCard:
+    """Read the ``card.json`` of a model directory (without loading or verifying the model).
+
+    Raises
+    ------
+    veracity.errors.ModelNotFoundError
+        There is no ``card.json`` in ``directory``.
+    veracity.errors.ModelIntegrityError
+        The card is over :data:`MAX_CARD_BYTES` or does not match the card schema.
+    """
+    path = Path(directory) / CARD_FILE
+    if not path.is_file():
+        raise ModelNotFoundError(f"no model card at {path}; is {directory} a model directory?")
+    return _read_card(path)
 
 
 def load_model(directory: str | Path) -> LoadedModel:
@@ -440,8 +450,9 @@ def load_model(directory: str | Path) -> LoadedModel:
     veracity.errors.ModelNotFoundError
         The directory, ``model.skops`` or ``card.json`` does not exist.
     veracity.errors.ModelIntegrityError
-        The card is invalid, ``model.skops`` does not match the card's sha256, holds
-        types outside :data:`ALLOWED_TYPES`, or cannot be read by skops.
+        The card is invalid, ``model.skops`` does not match the card's sha256, is over
+        the zip limits (entries, uncompressed size, compression ratio), holds types
+        outside :data:`ALLOWED_TYPES`, or cannot be read by skops.
     """
     import skops.io
 
@@ -458,13 +469,8 @@ def load_model(directory: str | Path) -> LoadedModel:
                 f"{required} is missing, so {path} is not a complete veracity model. "
                 + _RETRAIN_HINT
             )
-    try:
-        card = ModelCard.from_json(card_path.read_text(encoding="utf-8"))
-    # JSONDecodeError, UnicodeDecodeError; RecursionError: a deeply nested (hostile) card
-    except (ValueError, TypeError, KeyError, RecursionError) as exc:
-        raise ModelIntegrityError(
-            f"{card_path} is not a valid model card ({exc}). " + _RETRAIN_HINT
-        ) from exc
+    card = _read_card(card_path)
+    check_model_size(model_path.stat().st_size, model_path)  # before it is read into memory
     data = model_path.read_bytes()  # hash and load the same bytes
     digest = hashlib.sha256(data).hexdigest()
     if digest != card.model_sha256:
@@ -472,6 +478,7 @@ def load_model(directory: str | Path) -> LoadedModel:
             f"{model_path} was modified after it was saved: its sha256 is {digest}, "
             f"but {CARD_FILE} records {card.model_sha256 or 'none'}. " + _RETRAIN_HINT
         )
+    check_zip_limits(data, model_path)  # before skops unpacks anything
     untrusted = _untrusted_types(data, model_path)
     refused = sorted(set(untrusted) - ALLOWED_TYPES)
     if refused:

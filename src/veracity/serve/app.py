@@ -91,7 +91,23 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
 
 
 def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the app with uvicorn until interrupted."""
+    """Serve the app with uvicorn until interrupted.
+
+    The address, the database and the model are checked first
+    (:func:`veracity.serve.startup.preflight`), so a busy port is a ServeError, a bad
+    database a StoreError and a bad model a ModelError, never uvicorn's exit code 3.
+    """
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    from veracity.errors import ServeError
+    from veracity.serve.startup import preflight
+
+    detector = preflight(settings, host, port)
+    try:
+        uvicorn.run(create_app(settings, detector), host=host, port=port, log_level="info")
+    except SystemExit as exc:  # uvicorn's "startup failed" (e.g. the port was taken since)
+        if exc.code in (0, None):
+            raise
+        raise ServeError(
+            f"the service could not start on {host}:{port}; the reason is in the log above"
+        ) from None

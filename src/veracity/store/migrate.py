@@ -2,6 +2,11 @@
 
 >>> from veracity.store.migrate import upgrade
 >>> upgrade("sqlite:///veracity.db")  # doctest: +SKIP
+
+A database that cannot be opened or migrated (an unsupported or malformed URL, a
+missing directory, a file that is not a SQLite database, a read-only file) is a
+:class:`~veracity.errors.StoreError` whose one-line message says which and what to do;
+the URL is shown with any password hidden.
 """
 
 from __future__ import annotations
@@ -9,10 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-__all__ = ["HEAD", "current_revision", "make_engine", "upgrade"]
+from veracity.errors import StoreError
+
+__all__ = ["HEAD", "current_revision", "display_url", "make_engine", "upgrade"]
 
 #: The newest schema revision shipped with this version of veracity.
 HEAD = "0002"
@@ -34,6 +42,75 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+_USE_SQLITE = "use sqlite:///path/to/veracity.db (VERACITY_DATABASE_URL)"
+
+
+def _parse(database_url: str) -> URL:
+    try:
+        return make_url(database_url)
+    except ArgumentError:
+        shown = database_url if len(database_url) <= 60 else database_url[:60] + "…"
+        raise StoreError(
+            f"cannot open database {shown!r}: not a database URL; {_USE_SQLITE}"
+        ) from None
+
+
+def display_url(database_url: str) -> str:
+    """``database_url`` with any password hidden; StoreError when it is not a URL at all."""
+    return _parse(database_url).render_as_string(hide_password=True)
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL, or None (in-memory, or a ``file:`` URI left to SQLite)."""
+    if url.get_backend_name() != "sqlite" or url.query.get("uri"):
+        return None
+    database = url.database or ""
+    return None if database in ("", ":memory:") else Path(database)
+
+
+def _check_sqlite_path(url: URL) -> None:
+    """Refuse a SQLite file in a directory that does not exist, or a directory itself."""
+    path = _sqlite_file(url)
+    if path is None:
+        return
+    shown = url.render_as_string(hide_password=True)
+    if path.is_dir():
+        raise StoreError(
+            f"cannot open database {shown}: {path} is a directory; name a file in it "
+            "(e.g. sqlite:///path/to/veracity.db)"
+        )
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise StoreError(
+            f"cannot open database {shown}: directory {parent} does not exist; create it "
+            "or point VERACITY_DATABASE_URL at a file in an existing directory"
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    """What a database error means, in a few words and with what to do."""
+    raw = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    known = {
+        "file is not a database": "not a SQLite database; point VERACITY_DATABASE_URL at "
+        "another file (veracity creates a new one) or restore this one",
+        "unable to open database file": "the file cannot be opened; check it exists as a "
+        "file you may read and write",
+        "readonly database": "the database is read-only; check the permissions of the file "
+        "and its directory",
+        "database is locked": "the database is locked by another program; try again",
+        "disk is full": "the disk is full; free some space",
+    }
+    for needle, meaning in known.items():
+        if needle in raw.lower():
+            return meaning
+    return raw[:300]
+
+
+def _store_error(url: URL | str, exc: BaseException, doing: str = "open") -> StoreError:
+    shown = url.render_as_string(hide_password=True) if isinstance(url, URL) else url
+    return StoreError(f"cannot {doing} database {shown}: {_reason(exc)}")
+
+
 def make_engine(database_url: str) -> Engine:
     """An engine on ``database_url``; SQLite gets WAL, foreign keys and thread-safe use.
 
@@ -41,8 +118,15 @@ def make_engine(database_url: str) -> Engine:
     ----------
     database_url : str
         Any SQLAlchemy URL, e.g. ``sqlite:///veracity.db`` or ``postgresql://…``.
+
+    Raises
+    ------
+    veracity.errors.StoreError
+        The URL is malformed or names a database SQLAlchemy cannot use (unknown
+        dialect, driver not installed), or a SQLite file whose directory is missing.
     """
-    url = make_url(database_url)
+    url = _parse(database_url)
+    _check_sqlite_path(url)
     kwargs: dict[str, Any] = {}
     if url.get_backend_name() == "sqlite":
         # wait up to 30 s (not 5) for another writer: under load a writer that holds
@@ -52,7 +136,21 @@ def make_engine(database_url: str) -> Engine:
         # worker threads all waiting for one, the sessions holding the connections
         # cannot be closed (closing needs a worker thread) until the pool times out.
         kwargs["max_overflow"] = -1
-    engine = create_engine(url, **kwargs)
+    shown = url.render_as_string(hide_password=True)
+    try:
+        engine = create_engine(url, **kwargs)
+    except NoSuchModuleError:
+        raise StoreError(
+            f"cannot open database {shown}: unsupported URL (no database kind "
+            f"{url.drivername!r}); {_USE_SQLITE}"
+        ) from None
+    except ImportError as exc:  # the dialect is known but its driver is not installed
+        raise StoreError(
+            f"cannot open database {shown}: its driver is not installed ({exc}); install "
+            f"it or {_USE_SQLITE}"
+        ) from None
+    except (ArgumentError, TypeError, ValueError) as exc:  # e.g. a bad port or option
+        raise StoreError(f"cannot open database {shown}: {exc}; {_USE_SQLITE}") from None
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -72,16 +170,41 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     """Create or update the schema at ``database_url`` to ``revision`` (default: newest).
 
     Safe to run repeatedly: it does nothing when the schema is already current.
+
+    Raises
+    ------
+    veracity.errors.StoreError
+        The database cannot be opened or migrated; the message says why.
     """
     from alembic import command
+    from alembic.util import CommandError
 
-    command.upgrade(_config(database_url), revision)
+    url = _parse(database_url)
+    _check_sqlite_path(url)
+    try:
+        command.upgrade(_config(database_url), revision)
+    except SQLAlchemyError as exc:
+        raise _store_error(url, exc) from exc
+    except CommandError as exc:  # e.g. a revision this veracity does not know
+        raise StoreError(
+            f"cannot migrate database {url.render_as_string(hide_password=True)}: {exc}; "
+            "was it made by a newer veracity?"
+        ) from exc
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The schema revision recorded in the database, or None if never migrated."""
+    """The schema revision recorded in the database, or None if never migrated.
+
+    Raises
+    ------
+    veracity.errors.StoreError
+        The database cannot be opened or read (e.g. the file is not a SQLite database).
+    """
     from alembic.runtime.migration import MigrationContext
 
-    with engine.connect() as conn:
-        rev: str | None = MigrationContext.configure(conn).get_current_revision()
-        return rev
+    try:
+        with engine.connect() as conn:
+            rev: str | None = MigrationContext.configure(conn).get_current_revision()
+            return rev
+    except SQLAlchemyError as exc:
+        raise _store_error(engine.url, exc) from exc
