@@ -26,6 +26,7 @@ __all__ = [
     "claims_meta_v1",
     "fit_model",
     "hashing_sgd_v1",
+    "hashing_sgd_v2",
     "make_model",
     "minilm_lr_v1",
     "stack_light_v1",
@@ -335,6 +336,42 @@ def tfidf_lr_v2(**params: Any) -> BaseEstimator:
     return TfidfLogisticClassifier(**{**_TFIDF_LR_V2, **params})
 
 
+#: Every parameter of ``hashing-sgd.v2`` with its value; frozen once published.
+_HASHING_SGD_V2: dict[str, Any] = {
+    **_HASHING_SGD_V1,
+    "domain_weighting": "balanced",
+    "worst_eta": 1.0,
+    "novelty_buckets": 2**22,
+    "min_seen": 2,
+    "target_accuracy": 0.85,
+    "min_coverage": 0.5,
+}
+
+
+def hashing_sgd_v2(**params: Any) -> BaseEstimator:
+    """``hashing-sgd.v1`` calibrated on datasets it never saw, with novelty-aware abstention.
+
+    Trained with each text's dataset (``domains``): datasets weigh the same, every
+    text is scored by a model that never saw its dataset, and the calibrator and the
+    "not sure" band are fitted on those scores (see
+    :class:`veracity.models.offdomain.OffDomainHashingClassifier`).
+
+    Parameters
+    ----------
+    **params
+        Overrides of the preset's values.
+
+    Returns
+    -------
+    OffDomainHashingClassifier
+        Unfitted.
+    """
+    from veracity.models.offdomain import OffDomainHashingClassifier
+
+    _check_params("hashing-sgd.v2", _HASHING_SGD_V2, params)
+    return OffDomainHashingClassifier(**{**_HASHING_SGD_V2, **params})
+
+
 #: Preset name → factory of an unfitted estimator.
 PRESETS: dict[str, Callable[..., BaseEstimator]] = {
     "tfidf-lr.v1": tfidf_lr_v1,
@@ -342,6 +379,7 @@ PRESETS: dict[str, Callable[..., BaseEstimator]] = {
     "claims-lr.v1": claims_lr_v1,
     "claims-meta.v1": claims_meta_v1,
     "hashing-sgd.v1": hashing_sgd_v1,
+    "hashing-sgd.v2": hashing_sgd_v2,
     "style-lgbm.v1": style_lgbm_v1,
     "minilm-lr.v1": minilm_lr_v1,
     "stack.v1": stack_v1,

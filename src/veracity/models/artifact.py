@@ -65,6 +65,7 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
         "veracity.models.linear.TfidfLogisticClassifier",
         "veracity.models.claims.ClaimsClassifier",
         "veracity.models.hashing.HashingSGDClassifier",
+        "veracity.models.offdomain.OffDomainHashingClassifier",
         "veracity.models.ensemble.StackedEnsemble",
         # style.py keeps its LightGBM boosters as model strings: no lightgbm types here
         "veracity.models.style.StyleFeatures",
