@@ -130,9 +130,31 @@ class Detector:
         checked = [self._validate(t, f"text #{i}") for i, t in enumerate(texts)]
         return self._verdicts(checked) if checked else []
 
+    def scores(self, texts: Sequence[str]) -> tuple[Any, Any | None, Any | None]:
+        """``(p_fake, novelty, halfwidth)`` for each text, with one model call.
+
+        ``novelty`` (how unlike the training texts each text is, 0 to 1) and ``halfwidth``
+        (of the model's own "not sure" band around 0.5, wider for novel texts) are None
+        for models that do not measure them.
+        """
+        estimator = self.model.estimator
+        both = getattr(estimator, "proba_and_novelty", None)
+        if both is None:
+            return estimator.predict_proba(texts)[:, self._fake_column], None, None
+        proba, novelty = both(texts)
+        return proba[:, self._fake_column], novelty, estimator.abstain_halfwidth(novelty)
+
     def _verdicts(self, texts: list[str]) -> list[Verdict]:
-        proba = self.model.estimator.predict_proba(texts)[:, self._fake_column]
-        return [self._verdict(text, float(p)) for text, p in zip(texts, proba, strict=True)]
+        proba, novelty, half = self.scores(texts)
+        return [
+            self._verdict(
+                text,
+                float(p),
+                None if novelty is None else float(novelty[i]),
+                None if half is None else float(half[i]),
+            )
+            for i, (text, p) in enumerate(zip(texts, proba, strict=True))
+        ]
 
     def _evidence(self, text: str) -> list[Evidence]:
         explain = getattr(self.model.estimator, "explain", None)
@@ -141,11 +163,20 @@ class Detector:
         evidence: list[Evidence] = explain(text, top_k=self.settings.evidence_terms)
         return evidence
 
-    def abstain_reason(self, text: str, p_fake: float) -> str | None:
+    def abstain_reason(
+        self,
+        text: str,
+        p_fake: float,
+        novelty: float | None = None,
+        halfwidth: float | None = None,
+    ) -> str | None:
         """Why veracity would answer "not sure" for ``text`` with this P(fake), or None.
 
         Reasons, joined by "; ": the text does not look like English, it has fewer
-        than ``min_words`` words, or ``p_fake`` lies in the abstention band.
+        than ``min_words`` words, ``p_fake`` lies in the settings' abstention band, or
+        in the model's own band (``halfwidth`` around 0.5, chosen on datasets the
+        model never saw), which widens with the text's ``novelty``: inside it only
+        because of that widening, the text is "unlike the texts veracity was trained on".
         """
         s = self.settings
         reasons = []
@@ -159,10 +190,28 @@ class Detector:
                 f"the model is not sure: probability of fake {p_fake:.2f} is inside the "
                 f"{s.abstain_low:.2f}\u2013{s.abstain_high:.2f} band"
             )
+        elif halfwidth is not None and abs(p_fake - 0.5) < halfwidth:
+            base = float(getattr(self.model.estimator, "abstain_base_", halfwidth))
+            if abs(p_fake - 0.5) < base or novelty is None:
+                reasons.append(
+                    f"the model is not sure: probability of fake {p_fake:.2f} is within "
+                    f"{base:.2f} of 0.5, where it is right too rarely on sources it never saw"
+                )
+            else:
+                reasons.append(
+                    f"unlike the texts veracity was trained on: {novelty:.0%} of its words "
+                    "are new to it, so a probability this close to 0.5 is not enough"
+                )
         return "; ".join(reasons) or None
 
-    def _verdict(self, text: str, p_fake: float) -> Verdict:
-        reason = self.abstain_reason(text, p_fake)
+    def _verdict(
+        self,
+        text: str,
+        p_fake: float,
+        novelty: float | None = None,
+        halfwidth: float | None = None,
+    ) -> Verdict:
+        reason = self.abstain_reason(text, p_fake, novelty, halfwidth)
         return Verdict(
             label=FAKE if p_fake >= 0.5 else RELIABLE,
             probability=p_fake,

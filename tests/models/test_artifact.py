@@ -165,6 +165,7 @@ FAST: dict[str, dict[str, object]] = {
     "claims-lr.v1": {"min_df": 1, "cv": 2},
     "claims-meta.v1": {"min_df": 1, "cv": 2},
     "hashing-sgd.v1": {},
+    "hashing-sgd.v2": {"cv": 2, "novelty_buckets": 2**14},
     "style-lgbm.v1": {},
     "minilm-lr.v1": {"cv": 2},
     "stack.v1": {"cv": 2},

@@ -91,6 +91,26 @@ def training_overlap(trained_on: Sequence[Any], dataset: Dataset) -> str | None:
     return None
 
 
+def _detector_scores(
+    detector: Detector,
+    texts: Sequence[str],
+    advance: Callable[[int], None] | None,
+    batch_size: int = 512,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """``detector.scores`` in batches (P(fake), novelty, band half-width), for progress bars."""
+    parts = []
+    for start in range(0, len(texts), batch_size):
+        chunk = list(texts[start : start + batch_size])
+        p, u, h = detector.scores(chunk)
+        if u is None or h is None:
+            u = h = np.full(len(chunk), np.nan)
+        parts.append(np.column_stack([p, u, h]))
+        if advance is not None:
+            advance(len(chunk))
+    stacked = np.vstack(parts) if parts else np.zeros((0, 3))
+    return stacked[:, 0], stacked[:, 1], stacked[:, 2]
+
+
 def evaluate_dataset(
     detector: Detector,
     dataset: Dataset,
@@ -110,15 +130,25 @@ def evaluate_dataset(
     texts = dataset.texts()
     estimator = detector.estimator
     X = model_input(estimator, dataset.frame, texts)
-    proba = predict_proba_batched(estimator, X, advance=advance)
-    abstained = None
     classes = [str(c) for c in estimator.classes_]
-    if FAKE in classes:
-        p_fake = proba[:, classes.index(FAKE)]
+    abstained = None
+    if hasattr(estimator, "proba_and_novelty") and FAKE in classes:
+        p_fake, novelty, half = _detector_scores(detector, texts, advance)
+        proba = np.column_stack([1.0 - p_fake, p_fake])
+        if classes.index(FAKE) == 0:
+            proba = proba[:, ::-1]
         abstained = [
-            detector.abstain_reason(t, float(p)) is not None
-            for t, p in zip(texts, p_fake, strict=True)
+            detector.abstain_reason(t, float(p), float(u), float(h)) is not None
+            for t, p, u, h in zip(texts, p_fake, novelty, half, strict=True)
         ]
+    else:
+        proba = predict_proba_batched(estimator, X, advance=advance)
+        if FAKE in classes:
+            p_fake = proba[:, classes.index(FAKE)]
+            abstained = [
+                detector.abstain_reason(t, float(p)) is not None
+                for t, p in zip(texts, p_fake, strict=True)
+            ]
     report = score(
         estimator,
         texts,

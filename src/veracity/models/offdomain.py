@@ -41,6 +41,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
@@ -65,6 +66,8 @@ def domain_weights(
     same total weight, split equally between the labels it has.
     """
     w = np.ones(len(y)) if base is None else np.asarray(base, dtype=np.float64).copy()
+    if base is not None and not w.sum() > 0:
+        raise InputError("sample_weight: the weights are all zero (or negative); nothing to learn")
     if weighting != "none":
         names = np.unique(domains)
         for d in names:
@@ -469,12 +472,14 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
             out[name] = per
         return out
 
+    @available_if(lambda self: False)  # type: ignore[untyped-decorator]
     def partial_fit(self, *args: Any, **kwargs: Any) -> OffDomainHashingClassifier:
-        """Not supported: off-domain calibration needs every dataset in memory at once."""
-        raise InputError(
-            "hashing-sgd.v2 trains in memory only (it scores each dataset with a model "
-            "that never saw it); use hashing-sgd.v1 for partial_fit / --engine dask"
-        )
+        """Not available: off-domain calibration needs every dataset in memory at once.
+
+        ``hasattr(model, "partial_fit")`` is False, so ``veracity train --engine dask``
+        says to use ``hashing-sgd.v1``.
+        """
+        raise InputError("hashing-sgd.v2 trains in memory only")  # pragma: no cover
 
     # -- prediction --------------------------------------------------------------------
 
