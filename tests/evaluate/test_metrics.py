@@ -50,3 +50,15 @@ def test_abstention_accuracy_on_answered_rows() -> None:
 def test_unknown_labels_rejected() -> None:
     with pytest.raises(ValueError, match="neither"):
         evaluate_binary(["fake", "true"], [0.5, 0.5])
+
+
+def test_risk_coverage_answers_the_most_confident_first() -> None:
+    from veracity.evaluate.metrics import risk_coverage
+
+    correct = [True, True, True, False, True, False, False, True, False, False]
+    confidence = [0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15, 0.1, 0.05]
+    curve = dict(risk_coverage(correct, confidence))
+    assert curve[0.1] == 1.0 and curve[0.3] == 1.0
+    assert curve[0.5] == pytest.approx(0.8) and curve[1.0] == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="same, non-zero"):
+        risk_coverage([], [])

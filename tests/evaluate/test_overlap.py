@@ -60,5 +60,9 @@ def test_cli_warns_in_table_and_json_for_the_bundled_model() -> None:
     warning = payload["results"]["fakenewsamt"]["extra"]["training_overlap"]
     assert "in-sample" in warning
     assert payload["warnings"] == [warning]
+    curve = payload["results"]["fakenewsamt"]["extra"]["risk_coverage"]
+    assert [c for c, _ in curve] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    assert curve[-1][1] == pytest.approx(payload["results"]["fakenewsamt"]["accuracy"]["value"])
     table = runner.invoke(app, ["evaluate", "--data", "fakenewsamt"])
     assert "warning:" in table.stdout and "in-sample" in " ".join(table.stdout.split())
+    assert "risk-coverage" in table.stdout

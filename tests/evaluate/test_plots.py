@@ -137,3 +137,13 @@ def test_nothing_heavy_is_imported_with_the_modules() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_risk_coverage_curves() -> None:
+    from veracity.evaluate.plots import risk_coverage_curves
+
+    png = risk_coverage_curves({"a": [(0.5, 0.9), (1.0, 0.7)], "b": [(0.5, 0.8), (1.0, 0.6)]})
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size[0] > 300
+    with pytest.raises(InputError, match="at least one"):
+        risk_coverage_curves({})

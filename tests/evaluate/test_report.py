@@ -168,8 +168,9 @@ def test_page_is_self_contained_and_accessible(html: str) -> None:
     assert page.lang == "en" and page.title == "veracity evaluation report"
     assert "script" not in page.tags and "link" not in page.tags and "iframe" not in page.tags
     assert "http://" not in html and "https://" not in html  # no external resource or link
-    # one reliability diagram, one ROC figure, a confusion matrix per dataset, one heatmap
-    assert len(page.images) == 1 + 1 + 2 + 1
+    # one reliability diagram, one risk-coverage figure, one ROC figure, a confusion matrix
+    # per dataset, one heatmap
+    assert len(page.images) == 1 + 1 + 1 + 2 + 1
     for img in page.images:
         src, alt = img["src"] or "", img["alt"] or ""
         assert src.startswith("data:image/png;base64,")
@@ -181,6 +182,7 @@ def test_page_is_self_contained_and_accessible(html: str) -> None:
     for heading in (
         "Summary",
         "Calibration",
+        "Accuracy when answering",
         "ROC curves",
         "Confusion matrices",
         "Cross-dataset evaluation",
@@ -231,7 +233,7 @@ def test_robustness_section_without_results() -> None:
 
 def test_numbers_and_warnings(html: str, evaluations: list[DatasetEvaluation]) -> None:
     first, second = evaluations
-    assert first.in_training and "same sha256" in first.in_training
+    assert first.in_training and "is the model's training data" in first.in_training
     assert second.in_training is None
     assert "In-sample warning" in html
     assert str(first.metrics.roc_auc) in html  # "0.xxx [0.xxx, 0.xxx]"
@@ -354,7 +356,7 @@ def test_cli_report_writes_the_page(
     assert "wrote" in result.stdout and "in the model's training data" in result.stdout
     text = out.read_text(encoding="utf-8")
     page = parse(text)
-    assert len(page.images) == 5 and "Cross-dataset evaluation" in page.headings
+    assert len(page.images) == 6 and "Cross-dataset evaluation" in page.headings
     assert "<h3>fakenewsamt</h3>" in text and "<h3>celebrity</h3>" in text  # the audits
     assert "at most 40 rows per dataset" in text
     robustness = text.split('id="robustness"', 1)[1].split("</section>", 1)[0]

@@ -211,6 +211,10 @@ def evaluate(
     out.print(f"model [bold]{detector.model_id}[/]")
     for name, report in results.items():
         _print_metrics(name, report)
+        curve = report.extra.get("risk_coverage")
+        if curve:
+            points = " · ".join(f"{c:.0%} {a:.3f}" for c, a in curve)
+            out.print(f"risk-coverage (accuracy when answering the most confident share): {points}")
         if report.extra.get("training_overlap"):
             out.print(f"[bold yellow]warning:[/] {escape(report.extra['training_overlap'])}")
 

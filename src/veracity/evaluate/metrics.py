@@ -28,9 +28,41 @@ __all__ = [
     "evaluate_binary",
     "expected_calibration_error",
     "multiclass_report",
+    "risk_coverage",
 ]
 
+#: Shares answered at which :func:`risk_coverage` reports the accuracy.
+COVERAGES: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
 FloatArray = NDArray[np.float64]
+
+
+def risk_coverage(
+    correct: Sequence[bool] | NDArray[Any],
+    confidence: Sequence[float] | FloatArray,
+    coverages: Sequence[float] = COVERAGES,
+) -> list[tuple[float, float]]:
+    """Accuracy when answering only the most confident share of texts, per share.
+
+    ``confidence`` orders the texts (e.g. ``|P(fake) - 0.5|``, minus any widening of the
+    "not sure" band); for each coverage ``c`` the ``c`` most confident texts are
+    answered and their accuracy is reported: the risk-coverage curve.
+
+    Examples
+    --------
+    >>> risk_coverage([True, True, False, False], [0.4, 0.3, 0.2, 0.1], (0.5, 1.0))
+    [(0.5, 1.0), (1.0, 0.5)]
+    """
+    ok = np.asarray(correct, dtype=bool)
+    conf = np.asarray(confidence, dtype=np.float64)
+    if ok.shape != conf.shape or len(ok) == 0:
+        raise ValueError("need the same, non-zero number of outcomes and confidences")
+    order = np.argsort(-conf, kind="stable")
+    curve = []
+    for c in coverages:
+        k = max(1, round(float(c) * len(ok)))
+        curve.append((float(c), float(ok[order[:k]].mean())))
+    return curve
 
 
 def expected_calibration_error(

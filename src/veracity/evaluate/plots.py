@@ -32,7 +32,13 @@ if TYPE_CHECKING:
 
     from veracity.evaluate.crossdata import CrossMatrix
 
-__all__ = ["confusion_matrix", "cross_heatmap", "reliability_diagram", "roc_curves"]
+__all__ = [
+    "confusion_matrix",
+    "cross_heatmap",
+    "reliability_diagram",
+    "risk_coverage_curves",
+    "roc_curves",
+]
 
 #: Line colours (Okabe-Ito, readable with the common colour-vision deficiencies).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -103,6 +109,45 @@ def reliability_diagram(
     bottom.set_yscale("log", nonpositive="mask")  # one dataset's counts can dwarf another's
     bottom.yaxis.set_minor_formatter(NullFormatter())
     bottom.grid(alpha=0.3)
+    return _png(fig)
+
+
+def risk_coverage_curves(
+    curves: Mapping[str, Sequence[tuple[float, float]]],
+    *,
+    title: str = "Accuracy when answering",
+) -> bytes:
+    """Risk-coverage curve of each dataset: accuracy against the share answered.
+
+    Parameters
+    ----------
+    curves : mapping of str to sequence of (coverage, accuracy)
+        From :func:`veracity.evaluate.metrics.risk_coverage`.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    bytes
+        A PNG.
+    """
+    if not curves:
+        raise InputError("risk_coverage_curves needs at least one dataset")
+    fig = _figure(6.0, 4.4)
+    ax = fig.subplots()
+    for i, (name, points) in enumerate(curves.items()):
+        cov = [c for c, _ in points]
+        acc = [a for _, a in points]
+        ax.plot(cov, acc, marker="o", color=PALETTE[i % len(PALETTE)], label=name)
+    ax.set(
+        xlim=(0, 1.02),
+        ylim=(0.4, 1.01),
+        xlabel="share of texts answered (the most confident first)",
+        ylabel="accuracy on the texts answered",
+        title=title,
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize="small")
     return _png(fig)
 
 

@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from veracity.errors import InputError
 from veracity.evaluate.calibration import reliability_curve
-from veracity.evaluate.metrics import MetricReport, evaluate_binary
+from veracity.evaluate.metrics import MetricReport, evaluate_binary, risk_coverage
 from veracity.evaluate.published import PUBLISHED, PublishedResult
 from veracity.evaluate.report_tables import (
     Table,
@@ -51,7 +51,7 @@ from veracity.evaluate.report_tables import (
     robustness_table,
     summary_table,
 )
-from veracity.evaluate.run import predict_proba_batched
+from veracity.evaluate.run import predict_proba_batched, training_overlap
 from veracity.types import FAKE, RELIABLE
 
 if TYPE_CHECKING:
@@ -106,20 +106,6 @@ class DatasetEvaluation:
         }
 
 
-def _training_overlap(dataset: Dataset, training_data: Sequence[Any]) -> str | None:
-    base = dataset.name.partition(":")[0]
-    for item in training_data:
-        name = str(item["name"] if isinstance(item, Mapping) else item.name)
-        sha = str(item["sha256"] if isinstance(item, Mapping) else item.sha256)
-        if dataset.sources and sha == dataset.sha256:
-            return f"the model was trained on {name} (same sha256): these numbers are in-sample"
-        if name == dataset.name:
-            return f"the model was trained on a dataset named {name}: likely in-sample"
-        if name.partition(":")[0] == base:
-            return f"the model was trained on {name}, which may overlap {dataset.name}"
-    return None
-
-
 def score_dataset(
     estimator: Any,
     dataset: Dataset,
@@ -170,7 +156,7 @@ def score_dataset(
         labels=labels,
         proba=p_fake,
         metrics=metrics,
-        in_training=_training_overlap(dataset, training_data),
+        in_training=training_overlap(training_data, dataset),
     )
 
 
@@ -247,6 +233,21 @@ def build_report(
             plots.reliability_diagram(curves),
             f"Reliability diagram of {names}: observed share of fake articles against the "
             f"mean predicted probability of fake in {n_bins} bins; ECE {eces}.",
+        )
+        risk = {
+            ev.name: risk_coverage(
+                (ev.proba >= 0.5) == (np.asarray(ev.labels) == FAKE), np.abs(ev.proba - 0.5)
+            )
+            for ev in evaluations
+        }
+        images["risk_coverage"] = image(
+            plots.risk_coverage_curves(risk),
+            f"Risk-coverage curves of {names}: accuracy on the texts answered when only the "
+            "most confident share is answered; "
+            + "; ".join(
+                f"{n} {a[4][1]:.3f} at half, {a[-1][1]:.3f} at all" for n, a in risk.items()
+            )
+            + ".",
         )
         aucs = "; ".join(f"{ev.name} {interval(ev.metrics.roc_auc)}" for ev in evaluations)
         images["roc"] = image(

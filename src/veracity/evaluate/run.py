@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from veracity.evaluate.metrics import MetricReport, evaluate_binary, multiclass_report
+from veracity.evaluate.metrics import (
+    MetricReport,
+    evaluate_binary,
+    multiclass_report,
+    risk_coverage,
+)
 from veracity.models.claims import model_input
 from veracity.types import FAKE, RELIABLE
 
@@ -69,15 +74,19 @@ def score(
 def training_overlap(trained_on: Sequence[Any], dataset: Dataset) -> str | None:
     """A warning when ``dataset`` is, or may contain, what the model was trained on.
 
-    ``trained_on`` is the card's ``training_data`` (each with ``name`` and ``sha256``).
+    ``trained_on`` is the card's ``training_data`` (each with ``name`` and ``sha256``,
+    as attributes or keys).
     The same content hash means the very same rows; the same dataset name means they
     may overlap, unless both name different splits (``liar:train`` against
     ``liar:test``). Metrics on such rows are in-sample: optimistic, not a test.
     """
     base, _, split = dataset.name.partition(":")
     for item in trained_on:
-        name, sha = str(getattr(item, "name", "")), str(getattr(item, "sha256", ""))
-        if sha and sha == dataset.sha256:
+        if isinstance(item, Mapping):
+            name, sha = str(item.get("name", "")), str(item.get("sha256", ""))
+        else:
+            name, sha = str(getattr(item, "name", "")), str(getattr(item, "sha256", ""))
+        if sha and dataset.sources and sha == dataset.sha256:
             return (
                 f"{dataset.name} is the model's training data ({name}): these numbers are "
                 "in-sample and overstate how well it does on new texts"
@@ -149,14 +158,15 @@ def evaluate_dataset(
                 detector.abstain_reason(t, float(p)) is not None
                 for t, p in zip(texts, p_fake, strict=True)
             ]
-    report = score(
-        estimator,
-        texts,
-        dataset.frame[target].astype(str).tolist(),
-        seed=seed,
-        abstained=abstained,
-        proba=proba,
-    )
+    y_true = dataset.frame[target].astype(str).tolist()
+    report = score(estimator, texts, y_true, seed=seed, abstained=abstained, proba=proba)
+    if FAKE in classes:
+        p_fake = np.asarray(proba[:, classes.index(FAKE)], dtype=np.float64)
+        confidence = np.abs(p_fake - 0.5)
+        if hasattr(estimator, "proba_and_novelty"):  # the band widens with novelty
+            confidence = confidence - (half - float(estimator.abstain_base_))
+        correct = (p_fake >= 0.5) == (np.asarray(y_true) == FAKE)
+        report.extra["risk_coverage"] = risk_coverage(correct, confidence)
     report.extra["dataset"] = dataset.name
     report.extra["model_id"] = detector.model_id
     report.extra["training_overlap"] = training_overlap(detector.model.card.training_data, dataset)
