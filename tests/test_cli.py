@@ -305,6 +305,18 @@ def test_selection_file_is_recorded_in_the_card(tmp_path: Path) -> None:
     selection.write_text(json.dumps({"selection": chosen, "results": results}))
     code, _, err = run(*args, "--out", str(tmp_path / "x"), "--selection", str(selection))
     assert code == 2 and "chose 'other.v1'" in err
+    # the chosen parameters must be the ones given
+    chosen = {"name": "v1 C=1", "preset": "tfidf-lr.v1", "params": {"C": 1.0}, "rule": "r"}
+    results = [{"name": "v1 C=1", "preset": "tfidf-lr.v1", "folds": {"a": {"roc_auc": 0.7}}}]
+    selection.write_text(json.dumps({"selection": chosen, "results": results}))
+    code, _, err = run(*args, "--out", str(tmp_path / "x"), "--selection", str(selection))
+    assert code == 2 and "--param C=1.0" in err
+    code, _, err = run(
+        *args, "--param", "C=1.0", "--out", str(tmp_path / "y"), "--selection", str(selection)
+    )
+    assert code == 0, err
+    card = json.loads((tmp_path / "y" / "card.json").read_text())
+    assert card["extra"]["selection"]["lodo"] == {"a": {"roc_auc": 0.7}}
     selection.write_text("not json")
     code, _, err = run(*args, "--out", str(tmp_path / "x"), "--selection", str(selection))
     assert code == 2 and "bench/accuracy.py" in err

@@ -222,7 +222,7 @@ def train(
                 train_sets,
                 preset=preset,
                 params=params,
-                card_extra=_selection(selection, preset),
+                card_extra=_selection(selection, preset, params),
                 target=target,
                 balance=balance,
                 test_size=test_size,
@@ -250,27 +250,38 @@ def train(
         _print_metrics(name, report)
 
 
-def _selection(path: Path | None, preset: str) -> dict[str, Any]:
-    """The ``selection`` block of a bench/accuracy.py JSON file, checked against ``preset``."""
+def _selection(path: Path | None, preset: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The ``selection`` block of a bench/accuracy.py result, checked against the model asked for.
+
+    The preset and every parameter the benchmark chose must be the ones given, so a card
+    never records a choice that was not the model it describes.
+    """
     if path is None:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         chosen = data["selection"]
-        table = {r["preset"]: r for r in data["results"]}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        name = chosen.get("name", chosen["preset"])
+        rows = [r for r in data["results"] if r.get("name", r["preset"]) == name]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(
-            f"--selection {path}: not a results file of bench/accuracy.py --json-out ({exc})"
+            f"--selection {path}: not a results file of bench/accuracy.py --json-out ({exc!r})"
         ) from None
     if chosen.get("preset") != preset:
         raise InputError(
             f"--selection {path} chose {chosen.get('preset')!r}, but --preset is {preset!r}"
         )
+    differ = {k: v for k, v in (chosen.get("params") or {}).items() if params.get(k) != v}
+    if differ:
+        wanted = " ".join(f"--param {k}={v}" for k, v in differ.items())
+        raise InputError(f"--selection {path} chose {name!r}: add {wanted}")
     return {
         "selection": {
             **chosen,
-            "datasets": data.get("datasets"),
-            "lodo": table[preset].get("lodo"),
+            "datasets": (data.get("rule") or {}).get("datasets", data.get("datasets")),
+            "lodo": rows[0].get("folds", rows[0].get("lodo")) if rows else None,
+            "nested": (data.get("nested") or {}).get("folds"),
+            "commit": data.get("commit"),
             "source": "bench/accuracy.py",
         }
     }
