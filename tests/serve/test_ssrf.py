@@ -211,3 +211,53 @@ def test_the_api_fetch_is_the_guarded_one(client: TestClient) -> None:
     fetch: Callable[[str], FetchedPage] = service.fetch
     with pytest.raises(InputError, match="refusing"):
         fetch("http://0x7f.1/")
+
+
+# --- the host checked is the host connected to (#13) ------------------------------------
+
+
+def test_a_percent_host_is_not_checked_as_its_numeric_prefix(fake_dns: list[str]) -> None:
+    """``8.8.8.8%2e.attacker.example`` is a name, not 8.8.8.8: refused, never resolved."""
+    mock, seen = recording_transport()
+    with pytest.raises(InputError, match="not a valid"):
+        fetch_text("http://8.8.8.8%2e.attacker.example/", transport=mock)
+    assert seen == [] and fake_dns == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://93.184.216.34%2f.attacker.example/",
+        "http://news%2eexample/",
+        "http://a%20b.example/",
+        "http://news..example/",
+        "http://.news.example/",
+        "http://news.example../",
+        "http://exa$mple.com/",
+        "http://exa!mple.com/",
+        f"http://{'a' * 64}.example/",  # a label is at most 63 characters
+        f"http://{'a.' * 127}example/",  # a name is at most 253
+        "http://[fe80::1%25eth0]/",  # an IPv6 zone
+        "http://news.example:99999/",
+    ],
+)
+def test_malformed_hosts_are_refused_before_any_lookup(url: str, fake_dns: list[str]) -> None:
+    mock, seen = recording_transport()
+    with pytest.raises(InputError, match="not a valid URL"):
+        fetch_text(url, transport=mock)
+    assert seen == [] and fake_dns == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://news.example./",
+        "http://xn--bcher-kva.example/",
+        "http://bücher.example/",
+        "http://a_b-c.example/",
+        f"http://{'a' * 63}.example/",
+        "http://[2606:4700::1111]/",
+    ],
+)
+def test_well_formed_hosts_pass(url: str) -> None:
+    assert check_public_url(url, lambda host, port: [PUBLIC])

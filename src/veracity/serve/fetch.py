@@ -1,13 +1,16 @@
 """Fetch an article from a URL, refusing anything that is not on the public internet (SSRF).
 
-Only ``http`` and ``https`` URLs are fetched. Before every request, the first and each
-redirect (at most :data:`MAX_REDIRECTS`), the host is resolved and refused when any of
-its addresses is loopback, private, link-local, multicast, reserved, unspecified or
-otherwise not globally routable. IPv4 addresses embedded in IPv6 ones (IPv4-mapped,
-6to4, Teredo, NAT64) are unwrapped first and checked too. A numeric host in any form
-the C library accepts (``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``127.1``) or an
-IPv6 literal is decoded by veracity itself and checked as the address it is; names are
-resolved in the ASCII (IDNA) form the HTTP client connects to. The whole fetch has a
+Only ``http`` and ``https`` URLs with a well-formed host are fetched: a host with a
+percent sign, an empty or over-long label, or a character other than letters, digits,
+``-`` and ``_`` is refused (an IPv6 literal must be a plain address, without a zone).
+Before every request, the first and each redirect (at most :data:`MAX_REDIRECTS`), the
+host is resolved and refused when any of its addresses is loopback, private,
+link-local, multicast, reserved, unspecified or otherwise not globally routable. IPv4
+addresses embedded in IPv6 ones (IPv4-mapped, 6to4, Teredo, NAT64) are unwrapped first
+and checked too. A numeric host in any form the C library accepts (``2130706433``,
+``0x7f000001``, ``0177.0.0.1``, ``127.1``) or an IPv6 literal is decoded by veracity
+itself and checked as the address it is; names are resolved in the ASCII (IDNA) form
+the HTTP client connects to. The whole fetch has a
 :data:`TIMEOUT_SECONDS` deadline and a :data:`MAX_BYTES` body cap; proxies from the
 environment are not used. The article text is extracted with trafilatura (plain-text
 responses are used as they are).
@@ -45,6 +48,8 @@ TIMEOUT_SECONDS = 10.0
 MAX_BYTES = 5_000_000
 MAX_REDIRECTS = 5
 _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+# one DNS label: letters, digits, '-' and '_' (some real host names have one), 1 to 63 of them
+_LABEL = re.compile(r"[a-z0-9_-]{1,63}", re.I)
 
 #: ``resolver(host, port)`` returns the IP addresses ``host`` resolves to.
 Resolver = Callable[[str, int], list[str]]
@@ -57,6 +62,20 @@ class FetchedPage:
     url: str
     final_url: str
     text: str
+
+
+def _valid_host(host: str) -> bool:
+    """True for a plain IPv6 address, or 1 to 253 characters of dot-separated labels."""
+    if "%" in host:  # percent-encoding or an IPv6 zone: never a host we connect to
+        return False
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    name = host.removesuffix(".")
+    return 0 < len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
 
 
 def _system_resolver(host: str, port: int) -> list[str]:
@@ -90,7 +109,7 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
 def _refused(address: str) -> bool:
     """True when ``address`` (or an IPv4 address inside it) is not on the public internet."""
     try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        ip = ipaddress.ip_address(address)
     except ValueError:
         return True  # not an address at all: nothing to connect to safely
     candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
@@ -117,7 +136,7 @@ def _literal_address(host: str) -> str | None:
         The host looks numeric but is not a valid address (``256.1.1.1``, ``0x``).
     """
     try:
-        return str(ipaddress.ip_address(host.split("%", 1)[0]))
+        return str(ipaddress.ip_address(host))
     except ValueError:
         pass
     if _NUMERIC_HOST.fullmatch(host) is None:
@@ -148,9 +167,13 @@ def check_public_url(url: str, resolver: Resolver | None = None) -> httpx.URL:
         raise InputError(f"the URL {url!r} has no host")
     if parsed.userinfo:
         raise InputError("URLs with a user name or password are not fetched")
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    # the ASCII (IDNA) host is what the HTTP client will connect to: check that one
+    # the ASCII (IDNA) host is what the request names: check that one, and only that one
     host = parsed.raw_host.decode("ascii", errors="replace")
+    if not _valid_host(host):
+        raise InputError(f"not a valid URL: {url!r} (the host {host!r} is not a valid host name)")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise InputError(f"not a valid URL: {url!r} (the port {parsed.port} is out of range)")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         addresses = (resolver or _system_resolver)(host, port)
     except (OSError, UnicodeError):
