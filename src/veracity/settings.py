@@ -102,6 +102,18 @@ class Settings(BaseSettings):
         description="Seconds a request may take before the service answers 503; "
         "model work already running finishes in its thread.",
     )
+    fetch_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a URL check may spend fetching the page, all in: DNS, connect, "
+        "TLS, headers and body over every redirect; slower gets 422.",
+    )
+    max_concurrent_fetches: int = Field(
+        default=8,
+        gt=0,
+        description="Most URL fetches the service runs at once, each in a thread of its own "
+        "(outside the pool that serves other requests); more wait for a free slot.",
+    )
 
     @model_validator(mode="after")
     def _band_is_ordered(self) -> Settings:

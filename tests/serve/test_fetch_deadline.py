@@ -1,4 +1,4 @@
-"""One deadline for the whole URL fetch, DNS to body, and a cancel that stops it (#13).
+"""One deadline for the whole URL fetch, and a fetch that stops when its request does (#13).
 
 Slow servers run on 127.0.0.1 (the guard is told to pass it, and only it): one trickles
 its response headers a byte at a time, which a per-read timeout never catches.
@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import http.server
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from veracity.detector import Detector
 from veracity.errors import InputError
+from veracity.serve import fetch
+from veracity.serve.app import create_app
 from veracity.serve.fetch import fetch_text
+from veracity.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("allow_loopback")
 
@@ -84,6 +92,20 @@ def trickle() -> Iterator[Trickle]:
     threading.Thread(target=accept, name="trickle-accept", daemon=True).start()
     yield server
     listener.close()
+
+
+def fetching_threads() -> list[str]:
+    """Names of the threads running :func:`fetch_text` right now."""
+    code = fetch.fetch_text.__code__
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    found = []
+    for ident, frame in sys._current_frames().items():
+        current: Any = frame
+        while current is not None and current.f_code is not code:
+            current = current.f_back
+        if current is not None:
+            found.append(names.get(ident, "?"))
+    return found
 
 
 def other_threads() -> int:
@@ -163,3 +185,96 @@ def test_a_cancelled_fetch_stops_at_once(trickle: Trickle) -> None:
         fetch_text(trickle.url, timeout=30.0, cancel=cancel)
     assert time.monotonic() - start < 1.0
     assert wait_for(lambda: trickle.open_now == 0, 1.0)
+
+
+# --- in the service ----------------------------------------------------------------------
+
+
+def _client(tmp_path: Path, detector: Detector, **limits: Any) -> TestClient:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'deadline.db'}", **limits)
+    return TestClient(create_app(settings, detector))
+
+
+def _post(client: TestClient, route: str, url: str) -> httpx.Response:
+    if route == "/v1/check":
+        return client.post(route, json={"url": url})
+    return client.post(route, data={"url": url}, follow_redirects=False)
+
+
+@pytest.mark.parametrize("route", ["/v1/check", "/check"])
+def test_a_url_check_fails_at_the_fetch_deadline_setting(
+    tmp_path: Path, detector: Detector, trickle: Trickle, route: str
+) -> None:
+    with _client(tmp_path, detector, fetch_timeout_seconds=2.0) as client:
+        start = time.monotonic()
+        response = _post(client, route, trickle.url)
+        elapsed = time.monotonic() - start
+    assert response.status_code == 422
+    assert "did not answer within 2 s" in response.text
+    assert 1.9 < elapsed < 3.0, elapsed
+
+
+@pytest.mark.parametrize("route", ["/v1/check", "/check"])
+def test_the_request_deadline_stops_its_fetch(
+    tmp_path: Path, detector: Detector, trickle: Trickle, route: str
+) -> None:
+    """503 at the 1 s request limit, and the fetch (10 s allowed) stops with it."""
+    with _client(
+        tmp_path, detector, request_timeout_seconds=1.0, fetch_timeout_seconds=10.0
+    ) as client:
+        start = time.monotonic()
+        response = _post(client, route, trickle.url)
+        assert response.status_code == 503
+        assert time.monotonic() - start < 1.5
+        assert wait_for(lambda: trickle.open_now == 0, 1.0), "the fetch went on"
+        assert trickle.closed[0] - start < 2.0
+        assert wait_for(lambda: not fetching_threads(), 0.5), fetching_threads()
+
+
+def test_slow_fetches_wait_for_their_own_slots_not_the_shared_pool(
+    tmp_path: Path, detector: Detector, trickle: Trickle
+) -> None:
+    """Five slow fetches, two slots: the shared pool (cut to 3 threads) stays free.
+
+    /healthz and a database route answer at once while the fetches hang, and never
+    more than ``max_concurrent_fetches`` fetches run.
+    """
+    with _client(tmp_path, detector, fetch_timeout_seconds=1.5, max_concurrent_fetches=2) as client:
+
+        def cut_pool() -> None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = 3
+
+        client.portal.call(cut_pool)  # type: ignore[union-attr]
+        service = client.app.state.service  # type: ignore[attr-defined]
+        fetch_one, lock = service.fetch, threading.Lock()
+        running = [0, 0]  # now, most at once
+
+        def counted(url: str) -> Any:
+            with lock:
+                running[0] += 1
+                running[1] = max(running)
+            try:
+                return fetch_one(url)
+            finally:
+                with lock:
+                    running[0] -= 1
+
+        service.fetch = counted
+        answers: list[int] = []
+
+        def check() -> None:
+            answers.append(client.post("/v1/check", json={"url": trickle.url}).status_code)
+
+        senders = [threading.Thread(target=check) for _ in range(5)]
+        for sender in senders:
+            sender.start()
+        assert wait_for(lambda: trickle.open_now >= 2, 2.0)
+        time.sleep(0.2)  # the other three are queued by now
+        for route in ("/healthz", "/v1/checks"):
+            start = time.monotonic()
+            assert client.get(route).status_code == 200
+            assert time.monotonic() - start < 0.5, route
+        for sender in senders:
+            sender.join(timeout=15)
+    assert answers == [422] * 5
+    assert running[1] == 2

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
@@ -187,21 +188,26 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 @router.post("/check", response_model=CheckOut, responses=_PROBLEM)
-def post_check(body: CheckRequest, service: ServiceDep, session: SessionDep) -> CheckOut:
+async def post_check(body: CheckRequest, service: ServiceDep, session: SessionDep) -> CheckOut:
     """Check one document (its text, or the article at a public URL) and store the verdict.
 
     A URL is fetched under an SSRF guard: http(s) only, public addresses only (checked
-    again on each of at most 5 redirects), 10 s, 5 MB. The answer then also carries
-    ``source_reputation``: what the OpenSources list says about the site (a separate
-    signal; the verdict is computed from the text alone).
+    again on each of at most 5 redirects, and the connection made to the checked
+    address), 10 s in all (VERACITY_FETCH_TIMEOUT_SECONDS), 5 MB. The answer then also
+    carries ``source_reputation``: what the OpenSources list says about the site (a
+    separate signal; the verdict is computed from the text alone).
     """
+    text: str | None = body.text
+    url: str | None = None
     if body.url is not None:
-        page = service.fetch(body.url)
-        pairs = check_and_store(service, session, [page.text], url=page.final_url)
-    else:
-        assert body.text is not None
-        pairs = check_and_store(service, session, [body.text])
-    ((check, verdict),) = pairs
+        page = await service.fetch_page(body.url)  # in its own thread, stopped at the deadline
+        text, url = page.text, page.final_url
+    assert text is not None
+    return await run_in_threadpool(_check_one, service, session, text, url)
+
+
+def _check_one(service: Service, session: Session, text: str, url: str | None) -> CheckOut:
+    ((check, verdict),) = check_and_store(service, session, [text], url=url)
     return _out(check, verdict)
 
 
@@ -271,8 +277,8 @@ def get_model(service: ServiceDep) -> dict[str, Any]:
 
 
 @system_router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """Liveness: the process answers."""
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers (on the event loop: no worker thread needed)."""
     return {"status": "ok"}
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
@@ -94,7 +95,7 @@ def index(request: Request, service: ServiceDep) -> Response:
 
 
 @router.post("/check", response_class=HTMLResponse)
-def check_form(
+async def check_form(
     request: Request,
     service: ServiceDep,
     session: SessionDep,
@@ -113,10 +114,12 @@ def check_form(
         if url:
             if len(url) > 2048:
                 raise InputError("That URL is longer than 2,048 characters.")
-            page = service.fetch(url)
-            ((check, _),) = check_and_store(service, session, [page.text], url=page.final_url)
+            page = await service.fetch_page(url)  # own thread, stopped at the deadline
+            ((check, _),) = await run_in_threadpool(
+                check_and_store, service, session, [page.text], page.final_url
+            )
         elif text.strip():
-            ((check, _),) = check_and_store(service, session, [text])
+            ((check, _),) = await run_in_threadpool(check_and_store, service, session, [text])
         else:
             raise InputError("Paste the text of an article, or give its URL, to check.")
     except InputError as exc:
