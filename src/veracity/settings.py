@@ -114,6 +114,12 @@ class Settings(BaseSettings):
         description="Most URL fetches the service runs at once, each in a thread of its own "
         "(outside the pool that serves other requests); more wait for a free slot.",
     )
+    max_concurrent_checks: int = Field(
+        default=0,
+        ge=0,
+        description="Most checks the service runs through the model at once (0: one per CPU); "
+        "more wait for a free slot, and get 503 if none frees up within the time limit.",
+    )
 
     @model_validator(mode="after")
     def _band_is_ordered(self) -> Settings:

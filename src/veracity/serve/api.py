@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
@@ -203,7 +202,7 @@ async def post_check(body: CheckRequest, service: ServiceDep, session: SessionDe
         page = await service.fetch_page(body.url)  # in its own thread, stopped at the deadline
         text, url = page.text, page.final_url
     assert text is not None
-    return await run_in_threadpool(_check_one, service, session, text, url)
+    return await service.run_check(_check_one, service, session, text, url)
 
 
 def _check_one(service: Service, session: Session, text: str, url: str | None) -> CheckOut:
@@ -212,7 +211,7 @@ def _check_one(service: Service, session: Session, text: str, url: str | None) -
 
 
 @router.post("/check/batch", response_model=BatchOut, responses=_PROBLEM)
-def post_batch(body: BatchRequest, service: ServiceDep, session: SessionDep) -> BatchOut:
+async def post_batch(body: BatchRequest, service: ServiceDep, session: SessionDep) -> BatchOut:
     """Check up to ``max_batch_documents`` documents in one model call; stores each."""
     limit = service.settings.max_batch_documents
     if len(body.documents) > limit:
@@ -220,8 +219,12 @@ def post_batch(body: BatchRequest, service: ServiceDep, session: SessionDep) -> 
             f"{len(body.documents)} documents is over the limit of {limit} per batch "
             "(VERACITY_MAX_BATCH_DOCUMENTS); split them into several requests"
         )
-    pairs = check_and_store(service, session, [d.text for d in body.documents])
-    return BatchOut(items=[_out(c, v) for c, v in pairs])
+    texts = [d.text for d in body.documents]
+    return await service.run_check(_check_batch, service, session, texts)
+
+
+def _check_batch(service: Service, session: Session, texts: list[str]) -> BatchOut:
+    return BatchOut(items=[_out(c, v) for c, v in check_and_store(service, session, texts)])
 
 
 @router.get("/checks/{check_id}", response_model=CheckOut, responses=_PROBLEM)

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
@@ -115,11 +114,11 @@ async def check_form(
             if len(url) > 2048:
                 raise InputError("That URL is longer than 2,048 characters.")
             page = await service.fetch_page(url)  # own thread, stopped at the deadline
-            ((check, _),) = await run_in_threadpool(
+            ((check, _),) = await service.run_check(
                 check_and_store, service, session, [page.text], page.final_url
             )
         elif text.strip():
-            ((check, _),) = await run_in_threadpool(check_and_store, service, session, [text])
+            ((check, _),) = await service.run_check(check_and_store, service, session, [text])
         else:
             raise InputError("Paste the text of an article, or give its URL, to check.")
     except InputError as exc:

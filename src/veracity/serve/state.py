@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar, TypeVarTuple, cast
@@ -83,6 +84,13 @@ async def _in_slot(
         gone.set()
 
 
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class Service:
     """Settings, database and detector of one running app.
 
@@ -101,6 +109,7 @@ class Service:
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
         self._fetch_slots = anyio.CapacityLimiter(settings.max_concurrent_fetches)
+        self._check_slots = anyio.CapacityLimiter(settings.max_concurrent_checks or _cpus())
 
     def fetch(self, url: str) -> FetchedPage:
         """The article text at ``url``, fetched under the SSRF guard (tests replace this).
@@ -123,6 +132,16 @@ class Service:
         quarter of a second.
         """
         return await _in_slot(self._fetch_slots, "veracity-fetch", self.fetch, url)
+
+    async def run_check(self, work: Callable[[*_Args], _T], *args: *_Args) -> _T:
+        """``work(*args)`` (model work) in a thread, at most ``max_concurrent_checks`` at once.
+
+        More busy threads than CPUs only take the interpreter lock from each other and
+        from the event loop, which then answers late, 503s included. A check still
+        waiting for a slot at the time limit never runs; one already running finishes
+        in its thread, keeping its slot until then.
+        """
+        return await _in_slot(self._check_slots, "veracity-check", work, *args)
 
     def start(self) -> None:
         """Migrate the database to the newest schema and open the engine."""
