@@ -136,6 +136,25 @@ class Settings(BaseSettings):
         "what batch stages to disk per gzip input; raise it for larger gzipped corpora.",
     )
 
+    fetch_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a URL check may spend fetching the page, all in: DNS, connect, "
+        "TLS, headers and body over every redirect; slower gets 422.",
+    )
+    max_concurrent_fetches: int = Field(
+        default=8,
+        gt=0,
+        description="Most URL fetches the service runs at once, each in a thread of its own "
+        "(outside the pool that serves other requests); more wait for a free slot.",
+    )
+    max_concurrent_checks: int = Field(
+        default=0,
+        ge=0,
+        description="Most checks the service runs through the model at once (0: one per CPU); "
+        "more wait for a free slot, and get 503 if none frees up within the time limit.",
+    )
+
     def __init__(self, **values: Any) -> None:
         """Read the environment (and ``values``); SettingsError names a value not allowed."""
         try:

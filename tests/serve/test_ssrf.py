@@ -9,8 +9,16 @@ decoded by veracity, never sent to DNS); names are resolved by a patched
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import http.server
+import shutil
 import socket
-from collections.abc import Callable
+import ssl
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -211,3 +219,225 @@ def test_the_api_fetch_is_the_guarded_one(client: TestClient) -> None:
     fetch: Callable[[str], FetchedPage] = service.fetch
     with pytest.raises(InputError, match="refusing"):
         fetch("http://0x7f.1/")
+
+
+# --- the host checked is the host connected to (#13) ------------------------------------
+
+
+def test_a_percent_host_is_not_checked_as_its_numeric_prefix(fake_dns: list[str]) -> None:
+    """``8.8.8.8%2e.attacker.example`` is a name, not 8.8.8.8: refused, never resolved."""
+    mock, seen = recording_transport()
+    with pytest.raises(InputError, match="not a valid"):
+        fetch_text("http://8.8.8.8%2e.attacker.example/", transport=mock)
+    assert seen == [] and fake_dns == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://93.184.216.34%2f.attacker.example/",
+        "http://news%2eexample/",
+        "http://a%20b.example/",
+        "http://news..example/",
+        "http://.news.example/",
+        "http://news.example../",
+        "http://exa$mple.com/",
+        "http://exa!mple.com/",
+        f"http://{'a' * 64}.example/",  # a label is at most 63 characters
+        f"http://{'a.' * 127}example/",  # a name is at most 253
+        "http://[fe80::1%25eth0]/",  # an IPv6 zone
+        "http://news.example:99999/",
+    ],
+)
+def test_malformed_hosts_are_refused_before_any_lookup(url: str, fake_dns: list[str]) -> None:
+    mock, seen = recording_transport()
+    with pytest.raises(InputError, match="not a valid URL"):
+        fetch_text(url, transport=mock)
+    assert seen == [] and fake_dns == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://news.example./",
+        "http://xn--bcher-kva.example/",
+        "http://bücher.example/",
+        "http://a_b-c.example/",
+        f"http://{'a' * 63}.example/",
+        "http://[2606:4700::1111]/",
+    ],
+)
+def test_well_formed_hosts_pass(url: str) -> None:
+    assert check_public_url(url, lambda host, port: [PUBLIC])
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Records (path, Host header) per server; ``/`` redirects to ``server.redirect``."""
+
+    def do_GET(self) -> None:
+        self.server.hits.append((self.path, self.headers["Host"]))  # type: ignore[attr-defined]
+        redirect = getattr(self.server, "redirect", None)
+        if self.path == "/" and redirect:
+            self.send_response(302)
+            self.send_header("Location", redirect)
+            self.end_headers()
+            return
+        body = self.server.body  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serving(
+    address: str, port: int = 0, body: bytes = b"article", tls: ssl.SSLContext | None = None
+) -> Iterator[http.server.ThreadingHTTPServer]:
+    server = http.server.ThreadingHTTPServer((address, port), Recorder)
+    server.hits = []  # type: ignore[attr-defined]
+    server.body = body  # type: ignore[attr-defined]
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def rebinding_dns(monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, list[str]], list[str]]:
+    """Each name answers its first address once, then its second one (a rebinding DNS)."""
+    answers: dict[str, list[str]] = {}
+    asked: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        asked.append(str(host))
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        first, *later = answers[host]
+        address = first if asked.count(str(host)) == 1 else later[0]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers, asked
+
+
+@pytest.fixture
+def connects(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """Every TCP connect the process makes; one to :data:`PUBLIC` is refused (no network)."""
+    made: list[tuple[str, int]] = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def connect(sock: socket.socket, address: Any) -> None:
+        made.append(tuple(address[:2]))  # type: ignore[arg-type]
+        if address[0] == PUBLIC:
+            raise ConnectionRefusedError(errno.ECONNREFUSED, "refused by the test")
+        real_connect(sock, address)
+
+    def connect_ex(sock: socket.socket, address: Any) -> int:
+        made.append(tuple(address[:2]))  # type: ignore[arg-type]
+        if address[0] == PUBLIC:
+            return errno.ECONNREFUSED
+        return real_connect_ex(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    return made
+
+
+@pytest.mark.usefixtures("allow_loopback")
+def test_dns_rebinding_cannot_move_the_connection(
+    rebinding_dns: tuple[dict[str, list[str]], list[str]],
+    connects: list[tuple[str, int]],
+) -> None:
+    """Each host is resolved once; the connection goes to that checked address.
+
+    The guard passes 127.0.0.1 only (the stand-in for a public address): names answer
+    127.0.0.1 when checked and 127.0.0.2 (not allowed, another server) if asked again,
+    on the first hop and on a redirect. The Host header keeps the name.
+    """
+    answers, asked = rebinding_dns
+    with serving("127.0.0.1", body=b"the checked site") as checked:
+        port = checked.server_address[1]
+        with serving("127.0.0.2", port, body=b"internal secret") as internal:
+            checked.redirect = f"http://second.example:{port}/article"  # type: ignore[attr-defined]
+            answers["first.example"] = ["127.0.0.1", "127.0.0.2"]
+            answers["second.example"] = ["127.0.0.1", "127.0.0.2"]
+            page = fetch_text(f"http://first.example:{port}/")
+    assert page.text == "the checked site"
+    assert page.final_url == f"http://second.example:{port}/article"
+    assert checked.hits == [  # type: ignore[attr-defined]
+        ("/", f"first.example:{port}"),
+        ("/article", f"second.example:{port}"),
+    ]
+    assert internal.hits == []  # type: ignore[attr-defined]
+    assert asked == ["first.example", "second.example"]  # one lookup per host
+    assert connects == [("127.0.0.1", port)] * 2
+
+
+def test_a_name_checked_public_never_connects_to_loopback(
+    rebinding_dns: tuple[dict[str, list[str]], list[str]],
+    connects: list[tuple[str, int]],
+) -> None:
+    """Public when checked, 127.0.0.1 when asked again: the connect goes to the public one."""
+    answers, _ = rebinding_dns
+    with serving("127.0.0.1", body=b"internal secret") as internal:
+        port = internal.server_address[1]
+        answers["rebind.example"] = [PUBLIC, "127.0.0.1"]
+        with pytest.raises(InputError, match="could not fetch"):
+            fetch_text(f"http://rebind.example:{port}/")
+    assert connects == [(PUBLIC, port)]
+    assert internal.hits == []  # type: ignore[attr-defined]
+
+
+def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a test certificate")
+    cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", f"/CN={name}",
+         "-addext", f"subjectAltName=DNS:{name}"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.mark.usefixtures("allow_loopback")
+@pytest.mark.parametrize("served_name", ["pinned.example", "other.example"])
+def test_https_to_a_pinned_address_keeps_the_name_for_sni_and_certificate(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rebinding_dns: tuple[dict[str, list[str]], list[str]],
+    served_name: str,
+) -> None:
+    """The connection goes to the checked IP; TLS still names and verifies the host."""
+    from veracity.serve import pinning
+
+    cert, key = _certificate(tmp_path, served_name)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    sni: list[str | None] = []
+    server_tls.sni_callback = lambda sock, name, context: sni.append(name)  # type: ignore[assignment,misc,return-value]
+    monkeypatch.setattr(pinning, "_ssl_context", lambda: ssl.create_default_context(cafile=cert))
+    answers, _ = rebinding_dns
+    answers["pinned.example"] = ["127.0.0.1", "127.0.0.2"]
+    with serving("127.0.0.1", body=b"over tls", tls=server_tls) as server:
+        port = server.server_address[1]
+        url = f"https://pinned.example:{port}/"
+        if served_name == "pinned.example":
+            assert fetch_text(url).text == "over tls"
+            assert server.hits == [("/", f"pinned.example:{port}")]  # type: ignore[attr-defined]
+        else:  # a certificate for another name is refused, though the address is right
+            with pytest.raises(InputError, match="certificate verify failed"):
+                fetch_text(url)
+            assert server.hits == []  # type: ignore[attr-defined]
+    assert sni == ["pinned.example"]

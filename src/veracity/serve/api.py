@@ -267,21 +267,26 @@ async def _count_documents_first(request: Request, service: ServiceDep) -> None:
 
 
 @router.post("/check", response_model=CheckOut, responses=_PROBLEM)
-def post_check(body: CheckRequest, service: ServiceDep, session: SessionDep) -> CheckOut:
+async def post_check(body: CheckRequest, service: ServiceDep, session: SessionDep) -> CheckOut:
     """Check one document (its text, or the article at a public URL) and store the verdict.
 
     A URL is fetched under an SSRF guard: http(s) only, public addresses only (checked
-    again on each of at most 5 redirects), 10 s, 5 MB. The answer then also carries
-    ``source_reputation``: what the OpenSources list says about the site (a separate
-    signal; the verdict is computed from the text alone).
+    again on each of at most 5 redirects, and the connection made to the checked
+    address), 10 s in all (VERACITY_FETCH_TIMEOUT_SECONDS), 5 MB. The answer then also
+    carries ``source_reputation``: what the OpenSources list says about the site (a
+    separate signal; the verdict is computed from the text alone).
     """
+    text: str | None = body.text
+    url: str | None = None
     if body.url is not None:
-        page = service.fetch(body.url)
-        pairs = check_and_store(service, session, [page.text], url=page.final_url)
-    else:
-        assert body.text is not None
-        pairs = check_and_store(service, session, [body.text])
-    ((check, verdict),) = pairs
+        page = await service.fetch_page(body.url)  # in its own thread, stopped at the deadline
+        text, url = page.text, page.final_url
+    assert text is not None
+    return await service.run_check(_check_one, service, session, text, url)
+
+
+def _check_one(service: Service, session: Session, text: str, url: str | None) -> CheckOut:
+    ((check, verdict),) = check_and_store(service, session, [text], url=url)
     return _out(check, verdict)
 
 
@@ -291,13 +296,17 @@ def post_check(body: CheckRequest, service: ServiceDep, session: SessionDep) -> 
     responses=_PROBLEM,
     dependencies=[Depends(_count_documents_first)],
 )
-def post_batch(body: BatchRequest, service: ServiceDep, session: SessionDep) -> BatchOut:
+async def post_batch(body: BatchRequest, service: ServiceDep, session: SessionDep) -> BatchOut:
     """Check up to ``max_batch_documents`` documents in one model call; stores each.
 
     More documents than that is 413, answered before any document is validated.
     """
-    pairs = check_and_store(service, session, [d.text for d in body.documents])
-    return BatchOut(items=[_out(c, v) for c, v in pairs])
+    texts = [d.text for d in body.documents]
+    return await service.run_check(_check_batch, service, session, texts)
+
+
+def _check_batch(service: Service, session: Session, texts: list[str]) -> BatchOut:
+    return BatchOut(items=[_out(c, v) for c, v in check_and_store(service, session, texts)])
 
 
 @router.get("/checks/{check_id}", response_model=CheckOut, responses=_PROBLEM)
@@ -360,8 +369,8 @@ def get_model(service: ServiceDep) -> dict[str, Any]:
 
 
 @system_router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """Liveness: the process answers."""
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers (on the event loop: no worker thread needed)."""
     return {"status": "ok"}
 
 

@@ -145,7 +145,7 @@ def index(request: Request, service: ServiceDep) -> Response:
 
 
 @router.post("/check", response_class=HTMLResponse)
-def check_form(
+async def check_form(
     request: Request,
     service: ServiceDep,
     session: SessionDep,
@@ -180,10 +180,12 @@ def check_form(
         if url:
             if len(url) > 2048:
                 raise InputError("That URL is longer than 2,048 characters.")
-            page = service.fetch(url)
-            ((check, _),) = check_and_store(service, session, [page.text], url=page.final_url)
+            page = await service.fetch_page(url)  # own thread, stopped at the deadline
+            ((check, _),) = await service.run_check(
+                check_and_store, service, session, [page.text], page.final_url
+            )
         elif text.strip():
-            ((check, _),) = check_and_store(service, session, [text])
+            ((check, _),) = await service.run_check(check_and_store, service, session, [text])
         else:
             raise InputError("Paste the text of an article, or give its URL, to check.")
     except InputError as exc:

@@ -207,9 +207,12 @@ class TimeoutMiddleware:
 
     The request runs as its own task; at the deadline the client gets the 503 (unless
     the response had already started, in which case the connection is cut) and the
-    task is cancelled. Work in a worker thread (the model, the database) cannot be
-    interrupted: the thread finishes in the background and its response is dropped,
-    so a check that times out may still be stored.
+    task is cancelled. A URL fetch is told to stop and ends within a quarter of a
+    second; a check still waiting for a model slot never runs. Work already running
+    in a worker thread (the model, the database) cannot be interrupted: the thread
+    finishes in the background and its response is dropped, so a check that times out
+    may still be stored. The 503 is on time only while the event loop gets the CPU:
+    ``Service.run_check`` keeps model threads to one per CPU for that.
     """
 
     def __init__(self, app: ASGIApp, seconds: float) -> None:

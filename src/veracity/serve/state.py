@@ -1,11 +1,15 @@
-"""What every request shares: settings, the database and the (lazily loaded) detector."""
+"""What every request shares: settings, the database, the (lazily loaded) detector, fetches."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import os
 import threading
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, TypeVar, TypeVarTuple, cast
 
+import anyio
 from fastapi import Request
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +23,72 @@ if TYPE_CHECKING:
     from veracity.serve.fetch import FetchedPage
 
 __all__ = ["Service", "get_service", "get_session"]
+
+_T = TypeVar("_T")
+_Args = TypeVarTuple("_Args")
+
+#: In a thread started by :func:`_in_slot`: set when the request that started it is gone.
+_request_gone: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "veracity_request_gone", default=None
+)
+
+
+async def _in_slot(
+    slots: anyio.CapacityLimiter, name: str, work: Callable[[*_Args], _T], *args: *_Args
+) -> _T:
+    """``work(*args)`` in a new thread once one of ``slots`` is free.
+
+    Waiting for a slot holds no thread and ends with the request. The slot is held
+    until the thread ends, even when the request (the awaiting task) is cancelled
+    first, so never more threads run than there are slots. On a cancel the caller
+    stops waiting at once and the thread finds :data:`_request_gone` set.
+    """
+    loop = asyncio.get_running_loop()
+    holder = object()
+    await slots.acquire_on_behalf_of(holder)
+    future: asyncio.Future[_T] = loop.create_future()
+    gone = threading.Event()
+    context = contextvars.copy_context()
+    context.run(_request_gone.set, gone)
+
+    def settle(result: _T | None, error: Exception | None) -> None:
+        slots.release_on_behalf_of(holder)
+        if future.done():  # cancelled: nobody waits for it
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(cast(_T, result))
+
+    def run() -> None:
+        result, error = None, None
+        try:
+            result = context.run(work, *args)
+        except Exception as exc:
+            error = exc
+        except BaseException as exc:  # reported, not re-raised: it would stop the event loop
+            error = RuntimeError(f"the {name} thread stopped: {exc!r}")
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the event loop is closed: the app has stopped
+            pass
+
+    try:
+        threading.Thread(target=run, name=name, daemon=True).start()
+    except BaseException:
+        slots.release_on_behalf_of(holder)
+        raise
+    try:
+        return await future
+    finally:
+        gone.set()
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class Service:
@@ -38,12 +108,40 @@ class Service:
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
+        self._fetch_slots = anyio.CapacityLimiter(settings.max_concurrent_fetches)
+        self._check_slots = anyio.CapacityLimiter(settings.max_concurrent_checks or _cpus())
 
     def fetch(self, url: str) -> FetchedPage:
-        """The article text at ``url``, fetched under the SSRF guard (tests replace this)."""
+        """The article text at ``url``, fetched under the SSRF guard (tests replace this).
+
+        Blocking, within ``fetch_timeout_seconds``; routes call :meth:`fetch_page`, and
+        the fetch stops when their request is gone.
+        """
         from veracity.serve.fetch import fetch_text
 
-        return fetch_text(url)
+        return fetch_text(
+            url, timeout=self.settings.fetch_timeout_seconds, cancel=_request_gone.get()
+        )
+
+    async def fetch_page(self, url: str) -> FetchedPage:
+        """:meth:`fetch` in a thread of its own, at most ``max_concurrent_fetches`` at once.
+
+        The route awaits it without holding a thread of the pool that serves the other
+        requests, so slow sites cannot starve them. When the request is cancelled (at
+        ``request_timeout_seconds``) the fetch is told to stop, and does within a
+        quarter of a second.
+        """
+        return await _in_slot(self._fetch_slots, "veracity-fetch", self.fetch, url)
+
+    async def run_check(self, work: Callable[[*_Args], _T], *args: *_Args) -> _T:
+        """``work(*args)`` (model work) in a thread, at most ``max_concurrent_checks`` at once.
+
+        More busy threads than CPUs only take the interpreter lock from each other and
+        from the event loop, which then answers late, 503s included. A check still
+        waiting for a slot at the time limit never runs; one already running finishes
+        in its thread, keeping its slot until then.
+        """
+        return await _in_slot(self._check_slots, "veracity-check", work, *args)
 
     def start(self) -> None:
         """Migrate the database to the newest schema and open the engine."""
