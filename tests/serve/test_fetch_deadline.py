@@ -25,6 +25,7 @@ from veracity.detector import Detector
 from veracity.errors import InputError
 from veracity.serve import fetch
 from veracity.serve.app import create_app
+from veracity.serve.csrf import FIELD
 from veracity.serve.fetch import fetch_text
 from veracity.settings import Settings
 
@@ -198,7 +199,9 @@ def _client(tmp_path: Path, detector: Detector, **limits: Any) -> TestClient:
 def _post(client: TestClient, route: str, url: str) -> httpx.Response:
     if route == "/v1/check":
         return client.post(route, json={"url": url})
-    return client.post(route, data={"url": url}, follow_redirects=False)
+    html = client.get("/").text  # the page's form carries a CSRF token (cookie kept)
+    token = html.split(f'name="{FIELD}" value="', 1)[1].split('"', 1)[0]
+    return client.post(route, data={FIELD: token, "url": url}, follow_redirects=False)
 
 
 @pytest.mark.parametrize("route", ["/v1/check", "/check"])
