@@ -136,13 +136,9 @@ def _take(part: dict[str, Any], rows: np.ndarray) -> dict[str, Any]:
 
 def ece(p: np.ndarray, t: np.ndarray, bins: int = 15) -> float:
     """Expected calibration error of P(fake) against 1 = fake, equal-width bins."""
-    which = np.minimum((p * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in range(bins):
-        rows = which == b
-        if rows.any():
-            total += rows.sum() * abs(float(p[rows].mean()) - float(t[rows].mean()))
-    return total / len(p)
+    from veracity.evaluate.metrics import expected_calibration_error
+
+    return expected_calibration_error(t, p, n_bins=bins)
 
 
 def auc(p: np.ndarray, t: np.ndarray) -> float | None:
