@@ -69,7 +69,7 @@ def test_report_renders_in_chromium(report_file: Path, browser: Any, tmp_path: P
     sizes = page.eval_on_selector_all(
         "img", "imgs => imgs.map(i => [i.complete, i.naturalWidth, i.naturalHeight])"
     )
-    assert len(sizes) == 3 + 3 == 6  # reliability, ROC, heatmap + 3 confusion matrices
+    assert len(sizes) == 4 + 3 == 7  # reliability, risk-coverage, ROC, heatmap + 3 confusion
     assert all(done and w > 0 and h > 0 for done, w, h in sizes), sizes
     alts = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.alt)")
     assert all(len(alt) > 30 for alt in alts)
