@@ -66,7 +66,8 @@ def test_seed_article_is_reliable(seed: str) -> None:
     data = check_json("--file", str(SEED))
     assert data["label"] == "reliable" and data["abstained"] is False
     assert data["input_form"] == "normalized"
-    assert isinstance(data["probability"], float) and data["probability"] < 0.2
+    # calibrated on sources the model never saw: clearly reliable, but not falsely certain
+    assert isinstance(data["probability"], float) and 0.01 < data["probability"] < 0.4
 
 
 def test_seed_article_without_reuters_is_reliable(seed: str) -> None:
