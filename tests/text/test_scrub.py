@@ -141,16 +141,29 @@ HEALTH_BOILERPLATE = [
 ]
 
 
+@pytest.fixture(scope="module")
+def health_texts() -> dict[str, list[str]]:
+    """Title + text of every row of the two health sets (skips without the shared data)."""
+    out = {}
+    for name in ("coaid_news", "fakehealth_healthstory"):
+        path = ROOT.parent / "shared" / "datasets" / name / "data.csv.gz"
+        if not path.exists():
+            pytest.skip(f"{name} not found at {path}")
+        with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
+            out[name] = [f"{r['title']}\n\n{r['text']}" for r in csv.DictReader(fh)]
+    return out
+
+
 @pytest.mark.parametrize(("name", "phrase", "at_least"), HEALTH_BOILERPLATE)
 def test_health_site_boilerplate_is_removed_from_every_row(
-    name: str, phrase: str, at_least: int
+    health_texts: dict[str, list[str]], name: str, phrase: str, at_least: int
 ) -> None:
-    path = ROOT.parent / "shared" / "datasets" / name / "data.csv.gz"
-    if not path.exists():
-        pytest.skip(f"{name} not found at {path}")
-    with gzip.open(path, "rt", encoding="utf-8", newline="") as fh:
-        texts = [f"{r['title']}\n\n{r['text']}" for r in csv.DictReader(fh)]
-    carriers = [t for t in texts if phrase in " ".join(normalize(t).split())]
+    head = phrase.split()[0]
+    carriers = [
+        t
+        for t in health_texts[name]
+        if head in t.casefold() and phrase in " ".join(normalize(t).split())
+    ]
     assert len(carriers) >= at_least
     survivors = [t[:80] for t in carriers if phrase in prepare(t)]
     assert survivors == []
