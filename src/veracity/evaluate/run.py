@@ -66,7 +66,7 @@ def score(
         proba = predict_proba_batched(estimator, texts, advance=advance)
     if sorted(classes) == sorted((FAKE, RELIABLE)):
         return evaluate_binary(
-            y_true, proba[:, classes.index(FAKE)], abstained=abstained, seed=seed
+            y_true, proba[:, classes.index(FAKE)], abstained=abstained, seed=seed, n_boot=n_boot
         )
     return multiclass_report(y_true, proba, classes, seed=seed)
 
