@@ -149,13 +149,11 @@ def auc(p: np.ndarray, t: np.ndarray) -> float | None:
 
 def fold_metrics(p: np.ndarray, half: np.ndarray, t: np.ndarray) -> dict[str, Any]:
     """ROC-AUC, ECE, accuracy, accuracy when answering, coverage, risk-coverage points."""
+    from veracity.evaluate.metrics import risk_coverage
+
     correct = (p >= 0.5) == (t == 1)
     answered = np.abs(p - 0.5) >= half
-    order = np.argsort(-np.abs(p - 0.5), kind="stable")
-    curve = []
-    for c in COVERAGES:
-        k = max(1, round(c * len(p)))
-        curve.append([c, round(float(correct[order[:k]].mean()), 4)])
+    curve = [[c, round(a, 4)] for c, a in risk_coverage(correct, np.abs(p - 0.5), COVERAGES)]
     return {
         "n": len(p),
         "roc_auc": auc(p, t),

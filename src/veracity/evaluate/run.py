@@ -138,7 +138,6 @@ def evaluate_dataset(
         )
     texts = dataset.texts()
     estimator = detector.estimator
-    X = model_input(estimator, dataset.frame, texts)
     classes = [str(c) for c in estimator.classes_]
     abstained = None
     if hasattr(estimator, "proba_and_novelty") and FAKE in classes:
@@ -151,6 +150,7 @@ def evaluate_dataset(
             for t, p, u, h in zip(texts, p_fake, novelty, half, strict=True)
         ]
     else:
+        X = model_input(estimator, dataset.frame, texts)
         proba = predict_proba_batched(estimator, X, advance=advance)
         if FAKE in classes:
             p_fake = proba[:, classes.index(FAKE)]

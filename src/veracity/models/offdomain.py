@@ -47,7 +47,6 @@ from sklearn.utils.validation import check_is_fitted
 from veracity.errors import InputError
 from veracity.models.calibrators import sigmoid
 from veracity.models.hashing import HashingSGDClassifier
-from veracity.types import Evidence
 
 __all__ = ["DOMAIN_WEIGHTINGS", "OffDomainHashingClassifier", "choose_band", "domain_weights"]
 
@@ -509,13 +508,8 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
         """As ``hashing-sgd.v1``, in units of the calibrated log-odds of this text."""
         target, other, terms, bias = super().term_contributions(text)
         u = float(self.novelty([text])[0])
-        _, a, c, _ = (float(v) for v in self.calibrator_)
+        b, a, c, d = (float(v) for v in self.calibrator_)
         slope = a + c * u
         sign = 1.0 if target == self.classes_[1] else -1.0
-        b0, _, _, d = (float(v) for v in self.calibrator_)
         scaled = {t: w * slope for t, w in terms.items()}
-        return target, other, scaled, bias * slope + sign * (b0 + d * u)
-
-    def explain(self, text: str, top_k: int = 10) -> list[Evidence]:
-        """Words that pushed ``text`` each way, weights in calibrated log-odds of fake."""
-        return super().explain(text, top_k=top_k)
+        return target, other, scaled, bias * slope + sign * (b + d * u)
