@@ -12,6 +12,7 @@ from rich.table import Table
 
 from veracity.cli._common import (
     _errors,
+    _Typer,
     app,
     err,
     out,
@@ -37,7 +38,7 @@ def serve(
         run(Settings(), host=host, port=port)
 
 
-db_app = typer.Typer(
+db_app = _Typer(
     help="Manage the database of checks and feedback (VERACITY_DATABASE_URL).",
     no_args_is_help=True,
 )
@@ -93,7 +94,7 @@ def db_export_feedback(path: ExportPath) -> None:
     _export_feedback(path)
 
 
-feedback_app = typer.Typer(
+feedback_app = _Typer(
     help="Turn people's feedback on checks into training data.", no_args_is_help=True
 )
 app.add_typer(feedback_app, name="feedback")
@@ -114,7 +115,7 @@ def feedback_export(path: ExportPath) -> None:
     _export_feedback(path)
 
 
-keys_app = typer.Typer(
+keys_app = _Typer(
     help="Manage the API keys of the HTTP service (used when VERACITY_REQUIRE_API_KEY=true).",
     no_args_is_help=True,
 )
