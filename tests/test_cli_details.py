@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import typer.main
@@ -74,3 +75,27 @@ def test_no_help_shows_a_flag_as_taking_a_value() -> None:
                 assert words[1] != "<bool>" and not words[1].startswith("<"), (path, line)
         assert "--help" in result.stdout
     assert flags >= 20
+
+
+def test_check_file_that_is_a_directory(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["check", "--file", str(tmp_path)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    assert f"{tmp_path} is a directory" in lines[0] and "Traceback" not in result.output
+
+
+def test_over_size_error_points_to_batch(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"word " * 300)
+    env = {"VERACITY_MAX_DOCUMENT_BYTES": "1000"}
+    for args, given in (
+        (["check", "--file", str(big)], None),
+        (["check", "-"], big.read_bytes()),
+    ):
+        result = runner.invoke(app, args, input=given, env=env)
+        assert result.exit_code == 2, result.output
+        message = " ".join(result.stderr.split())
+        assert message.startswith("error:") and "1,000 bytes" in message
+        assert "`veracity batch --input FILE --output DIR`" in message
+        assert "evaluate" not in message
