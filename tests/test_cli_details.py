@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer.main
 from typer.testing import CliRunner
 
@@ -99,3 +100,36 @@ def test_over_size_error_points_to_batch(tmp_path: Path) -> None:
         assert message.startswith("error:") and "1,000 bytes" in message
         assert "`veracity batch --input FILE --output DIR`" in message
         assert "evaluate" not in message
+
+
+def test_read_only_commands_make_no_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`keys list` and `feedback export` in a new folder leave no empty database behind."""
+    db = tmp_path / "veracity.db"
+    env = {"VERACITY_DATABASE_URL": f"sqlite:///{db}"}
+    listed = runner.invoke(app, ["keys", "list"], env=env)
+    assert listed.exit_code == 0, listed.output
+    said = " ".join(listed.stdout.split())
+    assert said.startswith("no API keys: there is no database at") and str(db) in said
+    for args in (
+        ["feedback", "export", str(tmp_path / "out.csv")],
+        ["keys", "revoke", "ci-bot"],
+        ["keys", "create", "ci-bot"],
+    ):
+        result = runner.invoke(app, args, env=env)
+        assert result.exit_code == 2, (args, result.output)
+        message = result.stderr.strip()
+        assert (
+            message.startswith("error: there is no database at") and len(message.splitlines()) == 1
+        ), message
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    # the relative default (sqlite:///veracity.db) is the current folder's file
+    here = tmp_path / "new"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert runner.invoke(app, ["keys", "list"]).exit_code == 0
+    assert not (here / "veracity.db").exists()
+    # once made, keys list reads it
+    assert runner.invoke(app, ["db", "upgrade"], env=env).exit_code == 0
+    assert "no API keys; make one" in runner.invoke(app, ["keys", "list"], env=env).stdout

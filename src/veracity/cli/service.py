@@ -64,6 +64,24 @@ def db_upgrade() -> None:
     out.print(f"database {shown} is at schema revision {HEAD}", highlight=False)
 
 
+def _missing_database(database_url: str) -> bool:
+    """Whether ``database_url`` names a SQLite file that does not exist yet.
+
+    Opening such a URL would create an empty file; a command that only reads asks
+    this first, so it never leaves an empty database behind.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:  # the engine reports it, with what to do
+        return False
+    if url.get_backend_name() != "sqlite" or url.query.get("uri"):
+        return False
+    return url.database not in (None, "", ":memory:") and not Path(url.database).exists()
+
+
 def _export_feedback(path: Path) -> None:
     """Write the feedback training CSV from VERACITY_DATABASE_URL and say how many rows."""
     from veracity.store.migrate import current_revision, make_engine
@@ -72,6 +90,12 @@ def _export_feedback(path: Path) -> None:
     with _errors():
         settings = Settings()
         shown = _shown_url(settings.database_url)
+        if _missing_database(settings.database_url):
+            raise InputError(
+                f"there is no database at {shown}, so no feedback to export; point "
+                "VERACITY_DATABASE_URL at the service's database (`veracity db upgrade` "
+                "makes a new one)"
+            )
         engine = make_engine(settings.database_url)
         try:
             if current_revision(engine) is None:
@@ -130,6 +154,10 @@ def _keys_session() -> Iterator[Any]:
 
     settings = Settings()
     shown = _shown_url(settings.database_url)
+    if _missing_database(settings.database_url):
+        raise InputError(
+            f"there is no database at {shown} yet: run `veracity db upgrade` to make it"
+        )
     engine = make_engine(settings.database_url)
     try:
         if current_revision(engine) != HEAD:
@@ -162,6 +190,16 @@ def keys_list() -> None:
     """List the API keys: name, prefix, when made and revoked (never the keys themselves)."""
     from veracity.store.repository import list_api_keys
 
+    with _errors():
+        database_url = Settings().database_url
+        if _missing_database(database_url):
+            out.print(
+                f"no API keys: there is no database at {_shown_url(database_url)} yet; "
+                "make it with `veracity db upgrade`, then a key with `veracity keys create NAME`",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return
     with _errors(), _keys_session() as session:
         rows = list_api_keys(session)
     if not rows:
