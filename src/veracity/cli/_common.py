@@ -16,6 +16,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -152,6 +153,11 @@ def _progress() -> Progress:
         transient=False,
         disable=not err.is_terminal,
     )
+
+
+def _set_total(progress: Progress, task: TaskID, total: int) -> None:
+    """Give a progress bar its total once the work is known (a ``total`` callback)."""
+    progress.update(task, total=total)
 
 
 def _load_all(names: list[str], columns: dict[str, Any], settings: Settings) -> list[Any]:
