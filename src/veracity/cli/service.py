@@ -68,7 +68,8 @@ def _missing_database(database_url: str) -> bool:
     """Whether ``database_url`` names a SQLite file that does not exist yet.
 
     Opening such a URL would create an empty file; a command that only reads asks
-    this first, so it never leaves an empty database behind.
+    this first, so it never leaves an empty database behind. (A file in a missing
+    directory is not "missing": opening it fails with its own message.)
     """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
@@ -79,7 +80,10 @@ def _missing_database(database_url: str) -> bool:
         return False
     if url.get_backend_name() != "sqlite" or url.query.get("uri"):
         return False
-    return url.database not in (None, "", ":memory:") and not Path(url.database).exists()
+    if url.database in (None, "", ":memory:"):
+        return False
+    path = Path(url.database)
+    return not path.exists() and path.absolute().parent.is_dir()
 
 
 def _export_feedback(path: Path) -> None:
