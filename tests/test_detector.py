@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import veracity
 import veracity.detector
 from veracity.detector import Detector, check
 from veracity.errors import InputError, InputTooLargeError, ModelError, ModelNotFoundError
@@ -16,6 +17,7 @@ from veracity.models.artifact import LoadedModel, ModelCard, load_model, save_mo
 from veracity.models.linear import TfidfLogisticClassifier
 from veracity.settings import Settings
 from veracity.text import normalize
+from veracity.types import CheckFailure
 
 FILLER = (
     "the of and to in that is for on with as was by at it from this have are be has an "
@@ -182,6 +184,57 @@ def test_check_many_makes_one_model_call(loaded: LoadedModel) -> None:
         detector.check_many([RELIABLE, " "])
     with pytest.raises(InputError, match="for one text use check"):
         detector.check_many(RELIABLE)
+
+
+def test_check_many_can_report_bad_texts_by_index(loaded: LoadedModel) -> None:
+    calls: list[int] = []
+
+    class Counting:
+        classes_ = loaded.estimator.classes_
+
+        def predict_proba(self, texts: list[str]) -> Any:
+            calls.append(len(texts))
+            return loaded.estimator.predict_proba(texts)
+
+        def explain(self, text: str, top_k: int) -> Any:
+            return loaded.estimator.explain(text, top_k)
+
+    settings = Settings(max_document_bytes=2_000)
+    detector = Detector(LoadedModel(Counting(), loaded.card, loaded.path), settings)
+    texts: list[Any] = [RELIABLE, "  \n ", FAKE, "word " * 500, 42, GERMAN]
+    results = detector.check_many(texts, errors="report")
+    assert calls == [3], "one model call, for the good texts only"
+    assert [type(r).__name__ for r in results] == [
+        "Verdict",
+        "CheckFailure",
+        "Verdict",
+        "CheckFailure",
+        "CheckFailure",
+        "Verdict",
+    ]
+    plain = Detector(loaded, settings)
+    assert results[0] == plain.check(RELIABLE) and results[2] == plain.check(FAKE)
+    assert results[5] == plain.check(GERMAN)
+    empty, large, not_str = results[1], results[3], results[4]
+    assert isinstance(empty, CheckFailure) and empty.index == 1
+    assert empty.message == "nothing to check: text #1 is empty or only whitespace"
+    assert isinstance(large, CheckFailure) and isinstance(large.error, InputTooLargeError)
+    assert large.message.startswith("text #3 is too large")
+    assert large.to_dict() == {"index": 3, "error": large.message, "too_large": True}
+    assert isinstance(not_str, CheckFailure) and not_str.message == "text #4 must be a str, got int"
+    assert not isinstance(not_str.error, InputTooLargeError)
+    # every text bad: no model call at all
+    none = detector.check_many(["", " "], errors="report")
+    assert [r.index for r in none if isinstance(r, CheckFailure)] == [0, 1]
+    assert calls == [3]
+    assert detector.check_many([], errors="report") == []
+    # the default still raises at the first bad text, before any model call
+    with pytest.raises(InputError, match="text #1 is empty"):
+        detector.check_many(texts)
+    with pytest.raises(InputError, match="errors must be 'raise' or 'report'"):
+        detector.check_many(texts, errors="ignore")  # type: ignore[call-overload]
+    assert calls == [3]
+    assert veracity.CheckFailure is CheckFailure
 
 
 def test_a_model_with_other_labels_is_refused(loaded: LoadedModel) -> None:

@@ -11,6 +11,7 @@ import veracity
 def test_all_is_pinned() -> None:
     assert sorted(veracity.__all__) == sorted(
         [
+            "CheckFailure",
             "Detector",
             "Evidence",
             "Verdict",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from veracity.errors import VeracityError
-from veracity.types import Evidence, Verdict
+from veracity.types import CheckFailure, Evidence, Verdict
 
 if TYPE_CHECKING:
     from veracity.detector import Detector, check, load_model
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "CheckFailure",
     "Detector",
     "Evidence",
     "VeracityError",

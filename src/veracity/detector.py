@@ -12,14 +12,14 @@ import functools
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from veracity.errors import InputError, InputTooLargeError, ModelError, ModelNotFoundError
 from veracity.models import artifact
 from veracity.models.artifact import LoadedModel
 from veracity.settings import Settings
 from veracity.text import is_normalized, looks_english, word_count
-from veracity.types import FAKE, LABELS, RELIABLE, Evidence, Verdict
+from veracity.types import FAKE, LABELS, RELIABLE, CheckFailure, Evidence, Verdict
 
 __all__ = ["Detector", "check", "default_model_path", "load_model"]
 
@@ -123,12 +123,62 @@ class Detector:
         """The verdict for one text (raw article or normalized text)."""
         return self._verdicts([self._validate(text, "the text")])[0]
 
-    def check_many(self, texts: Sequence[str]) -> list[Verdict]:
-        """Verdicts for many texts, with one model call for all their probabilities."""
+    @overload
+    def check_many(
+        self, texts: Sequence[str], *, errors: Literal["raise"] = "raise"
+    ) -> list[Verdict]: ...
+
+    @overload
+    def check_many(
+        self, texts: Sequence[str], *, errors: Literal["report"]
+    ) -> list[Verdict | CheckFailure]: ...
+
+    def check_many(
+        self, texts: Sequence[str], *, errors: Literal["raise", "report"] = "raise"
+    ) -> list[Verdict] | list[Verdict | CheckFailure]:
+        """Verdicts for many texts, with one model call for all their probabilities.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            Raw articles or normalized texts.
+        errors : {"raise", "report"}, default "raise"
+            What a bad text (empty, only whitespace, not a str, over the size limit)
+            does. ``"raise"``: the first one raises :class:`~veracity.errors.InputError`
+            naming it by index (``text #3``) and nothing is checked. ``"report"``: it
+            gets a :class:`~veracity.types.CheckFailure` with its index and error at its
+            place in the list, and every other text its verdict.
+
+        Returns
+        -------
+        list
+            One entry per text, in order: a :class:`~veracity.types.Verdict`, or with
+            ``errors="report"`` a :class:`~veracity.types.CheckFailure` for a bad text.
+
+        Examples
+        --------
+        >>> results = detector.check_many([article, "  "], errors="report")  # doctest: +SKIP
+        >>> [type(r).__name__ for r in results]  # doctest: +SKIP
+        ['Verdict', 'CheckFailure']
+        >>> results[1].message  # doctest: +SKIP
+        'nothing to check: text #1 is empty or only whitespace'
+        """
         if isinstance(texts, str | bytes):
             raise InputError("check_many takes a sequence of texts; for one text use check()")
-        checked = [self._validate(t, f"text #{i}") for i, t in enumerate(texts)]
-        return self._verdicts(checked) if checked else []
+        if errors == "raise":
+            checked = [self._validate(t, f"text #{i}") for i, t in enumerate(texts)]
+            return self._verdicts(checked) if checked else []
+        if errors != "report":
+            raise InputError(f"errors must be 'raise' or 'report', not {errors!r}")
+        failures: dict[int, CheckFailure] = {}
+        good: list[str] = []
+        for i, text in enumerate(texts):
+            try:
+                good.append(self._validate(text, f"text #{i}"))
+            except InputError as exc:
+                failures[i] = CheckFailure(i, exc)
+        verdicts = iter(self._verdicts(good) if good else [])
+        return [failures[i] if i in failures else next(verdicts) for i in range(len(texts))]
 
     def scores(self, texts: Sequence[str]) -> tuple[Any, Any | None, Any | None]:
         """``(p_fake, novelty, halfwidth)`` for each text, with one model call.

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from veracity.errors import InputError, InputTooLargeError
+
 __all__ = [
     "FAKE",
     "LABELS",
     "RELIABLE",
     "SCOPE",
+    "CheckFailure",
     "Document",
     "Evidence",
     "Label",
@@ -101,3 +104,44 @@ class Verdict:
         data = asdict(self)
         data["verdict"] = self.verdict
         return data
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    """A text that could not be checked, in place of its verdict.
+
+    ``Detector.check_many(texts, errors="report")`` returns one of these at the
+    position of each bad text (empty, only whitespace, not a str, over the size
+    limit) and a :class:`Verdict` for every other text.
+
+    Attributes
+    ----------
+    index : int
+        Position of the text in the sequence given (from 0).
+    error : InputError
+        What ``check_many`` raises for this text with the default ``errors="raise"``:
+        an :class:`~veracity.errors.InputTooLargeError` when it is over the size limit.
+
+    Examples
+    --------
+    >>> from veracity.errors import InputError, InputTooLargeError
+    >>> failure = CheckFailure(2, InputError("nothing to check: text #2 is empty"))
+    >>> failure.message
+    'nothing to check: text #2 is empty'
+    """
+
+    index: int
+    error: InputError
+
+    @property
+    def message(self) -> str:
+        """Why the text could not be checked, in one line naming it (``text #2``)."""
+        return str(self.error)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``index``, ``error`` (the message) and ``too_large``."""
+        return {
+            "index": self.index,
+            "error": self.message,
+            "too_large": isinstance(self.error, InputTooLargeError),
+        }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -254,3 +255,27 @@ def test_importing_the_cli_and_batch_does_not_load_dask() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_rerun_with_nothing_left_says_so_and_gives_no_rate(
+    tmp_path: Path, corpus: pd.DataFrame, model_dir: Path, scheduler: str
+) -> None:
+    path = tmp_path / "news.csv"
+    corpus.to_csv(path, index=False)
+    args = ["batch", "-i", str(path), "-o", str(tmp_path / "out.parquet")]
+    args += ["--model", str(model_dir), "--partition-rows", "40", "--scheduler", scheduler]
+    first = runner.invoke(app, args, env={"COLUMNS": "300"})
+    assert first.exit_code == 0, first.output
+    said = " ".join(first.stdout.split())
+    assert (
+        f"scored {len(corpus):,} rows" in said and "this run read 120 rows of 3 partitions" in said
+    )
+    assert re.search(r"\(\d[\d,]* rows/s\)", said), said
+    again = runner.invoke(app, args, env={"COLUMNS": "300"})
+    assert again.exit_code == 0, again.output
+    said = " ".join(again.stdout.split())
+    assert "nothing left to do: all 3 partitions were already scored" in said, said
+    assert "nothing scored this run" in said and "120 scored rows and 0 rejected" in said
+    assert "rows/s" not in said
+    summary = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert (summary["skipped"], summary["rows_this_run"], summary["scored"]) == (3, 0, 120)

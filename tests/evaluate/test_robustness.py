@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from rich.progress import Progress
 from typer.testing import CliRunner
 
 from synthetic import FAST_PARAMS, synthetic_frame
@@ -152,6 +153,24 @@ def test_limit_samples_rows_reproducibly() -> None:
     assert payload["attacks"][0]["passed"] is True and payload["attacks"][-1]["passed"] is None
 
 
+@pytest.mark.parametrize("limit", [None, 7])
+def test_total_is_the_work_the_advances_add_up_to(limit: int | None) -> None:
+    """The progress total covers the label-specific attacks' rows only (#14: 87.5%)."""
+    totals: list[int] = []
+    advanced: list[int] = []
+    report = robustness_report(
+        KeywordModel(True),
+        TEXTS,
+        LABELS,
+        limit=limit,
+        seed=3,
+        advance=advanced.append,
+        total=totals.append,
+    )
+    assert totals == [report.rows + sum(a.rows for a in report.attacks)]
+    assert sum(advanced) == totals[0] < report.rows * (len(PERTURBATIONS) + 1)
+
+
 @pytest.mark.parametrize(
     ("texts", "labels", "limit", "match"),
     [
@@ -254,3 +273,53 @@ def test_bundled_model_meets_the_shortcut_target_on_real_data(name: str, limit: 
         assert result.rows > 150 and result.changed == result.rows, result.name
         assert result.flip_rate < 0.02, (result.name, result.flip_rate)
         assert abs(result.mean_shift) < 0.01, (result.name, result.mean_shift)
+
+
+@pytest.fixture
+def progress_bars(monkeypatch: pytest.MonkeyPatch) -> list[Progress]:
+    """The progress displays the commands make, kept to read their bars afterwards."""
+    import veracity.cli.analysis
+    import veracity.cli.robustness
+    from veracity.cli._common import _progress
+
+    made: list[Progress] = []
+
+    def recording() -> Progress:
+        made.append(_progress())
+        return made[-1]
+
+    monkeypatch.setattr(veracity.cli.robustness, "_progress", recording)
+    monkeypatch.setattr(veracity.cli.analysis, "_progress", recording)
+    return made
+
+
+def _attack_bars(made: list[Progress]) -> list[Any]:
+    return [t for p in made for t in p.tasks if t.description.startswith("attacking")]
+
+
+@pytest.mark.parametrize("limit", [[], ["--limit", "25"]])
+def test_cli_attack_bars_reach_100_percent(
+    data_file: Path, model_dir: Path, progress_bars: list[Progress], limit: list[str]
+) -> None:
+    args = ["robustness", "--model", str(model_dir), "--data", str(data_file), *limit]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.stderr
+    (bar,) = _attack_bars(progress_bars)
+    rows = json.loads(result.stdout)["results"][0]["rows"]
+    assert bar.total == bar.completed == rows * len(PERTURBATIONS)  # 7 = 1 + 5 + (fake | real)
+    assert bar.finished and bar.percentage == 100
+
+
+def test_report_attack_bars_reach_100_percent(
+    tmp_path: Path, data_file: Path, model_dir: Path, progress_bars: list[Progress]
+) -> None:
+    args = ["report", "--model", str(model_dir), "--data", str(data_file), "--no-audit"]
+    result = CliRunner().invoke(
+        app, [*args, "--robustness-limit", "30", "--out", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code == 0, result.stderr
+    (bar,) = _attack_bars(progress_bars)
+    assert bar.total == bar.completed == 30 * len(PERTURBATIONS)
+    assert bar.percentage == 100
+    for task in progress_bars[0].tasks:  # every bar with a total ends full
+        assert task.total is None or task.completed == task.total, task.description

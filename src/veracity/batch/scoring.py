@@ -51,7 +51,28 @@ Advance = Callable[[int], None]
 
 @dataclass
 class BatchResult:
-    """What a scoring run did."""
+    """What a scoring run did.
+
+    Attributes
+    ----------
+    output : Path
+        The output folder.
+    partitions : int
+        Partitions of the inputs.
+    skipped : int
+        Of those, partitions an earlier run had already scored (not scored again).
+    scored, rejected : int
+        Rows in the output's scored parts and rejects: every partition's, also skipped ones.
+    reasons : dict of str to int
+        Rejected rows per reason.
+    seconds : float
+        Wall time of this run.
+    model_id : str
+        The model that scored the rows.
+    rows_this_run : int
+        Rows of the partitions this run scored (0 when every partition was already done):
+        what a rate per second is measured over.
+    """
 
     output: Path
     partitions: int
@@ -61,6 +82,7 @@ class BatchResult:
     reasons: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     model_id: str = ""
+    rows_this_run: int = 0
 
 
 # -- scoring ---------------------------------------------------------------------------------
@@ -388,4 +410,5 @@ def score_files(
         reasons=reasons,
         seconds=time.perf_counter() - started,
         model_id=model_id,
+        rows_this_run=sum(p.n_rows for p in pending),
     )

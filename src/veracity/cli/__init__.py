@@ -14,6 +14,10 @@ code; nothing prints a traceback. Exit codes (see :mod:`veracity.errors`):
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from veracity import __version__
 from veracity.cli._common import app, out
 
@@ -30,10 +34,32 @@ from veracity.cli import batch  # noqa: F401
 __all__ = ["app", "main"]
 
 
+def _print_version(given: bool) -> None:
+    """``veracity --version``: print what ``veracity version`` prints, then stop."""
+    if given:
+        version()
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the veracity version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Options of ``veracity`` itself, before the command."""
+
+
 @app.command()
 def version() -> None:
     """Print the veracity version."""
-    out.print(__version__)
+    out.print(__version__, highlight=False)
 
 
 def main() -> None:

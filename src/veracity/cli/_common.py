@@ -16,15 +16,73 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandFunctionType
 
 from veracity.errors import InputError, VeracityError
 from veracity.settings import Settings
 
-app = typer.Typer(
+
+class _Command(TyperCommand):
+    """A command whose help shows a flag as ``--json``, never ``--json <bool>``.
+
+    Typer's rich help prints every option's type, flags too (``--help <bool>``),
+    which reads as if the flag took a value. An empty metavar leaves the type column
+    blank; flags take no value, so nothing else uses it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _blank_flag_types(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        """The ``--help`` option, shown as a flag too."""
+        option = super().get_help_option(ctx)
+        _blank_flag_types([option])
+        return option
+
+
+class _Group(TyperGroup):
+    """A command group whose help shows flags as flags (see :class:`_Command`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _blank_flag_types(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        """The ``--help`` option, shown as a flag too."""
+        option = super().get_help_option(ctx)
+        _blank_flag_types([option])
+        return option
+
+
+def _blank_flag_types(params: list[Any]) -> None:
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+
+
+class _Typer(typer.Typer):
+    """``typer.Typer`` whose groups and commands show flags as flags."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("cls", _Group)
+        super().__init__(**kwargs)
+
+    def command(
+        self, name: str | None = None, **kwargs: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        """Register a command (a :class:`_Command` unless ``cls`` is given)."""
+        kwargs.setdefault("cls", _Command)
+        return super().command(name, **kwargs)
+
+
+app = _Typer(
     name="veracity",
     help="Tell reliable news from fake news: calibrated verdicts with evidence, honest numbers.",
     epilog="Exit codes: 0 done; 2 bad input, option, setting or database; 3 the model cannot "
@@ -95,6 +153,11 @@ def _progress() -> Progress:
         transient=False,
         disable=not err.is_terminal,
     )
+
+
+def _set_total(progress: Progress, task: TaskID, total: int) -> None:
+    """Give a progress bar its total once the work is known (a ``total`` callback)."""
+    progress.update(task, total=total)
 
 
 def _load_all(names: list[str], columns: dict[str, Any], settings: Settings) -> list[Any]:

@@ -33,6 +33,7 @@ from veracity.cli._common import (
     _params,
     _print_metrics,
     _progress,
+    _set_total,
     _staged,
     app,
     out,
@@ -235,12 +236,11 @@ def _robustness(
     estimator: Any, datasets: list[Any], limit: int, settings: Settings, progress: Progress
 ) -> list[Any]:
     """The shortcut attacks on a seeded sample of each dataset (for the report)."""
-    from veracity.evaluate.robustness import PERTURBATIONS, robustness_report
+    from veracity.evaluate.robustness import robustness_report
 
     reports = []
     for ds in datasets:
-        rows = min(limit, len(ds.frame))
-        task = progress.add_task(f"attacking {ds.name}", total=rows * (len(PERTURBATIONS) + 1))
+        task = progress.add_task(f"attacking {ds.name}", total=None)
         reports.append(
             robustness_report(
                 estimator,
@@ -250,6 +250,7 @@ def _robustness(
                 seed=settings.seed,
                 name=ds.name,
                 advance=partial(progress.advance, task),
+                total=partial(_set_total, progress, task),
             )
         )
     return reports

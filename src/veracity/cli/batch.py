@@ -86,12 +86,22 @@ def batch(
         data: dict[str, Any] = {**vars(result), "output": str(result.output)}
         out.print_json(json.dumps(data))
         return
-    rate = (result.scored + result.rejected) / result.seconds if result.seconds else 0.0
-    out.print(
-        f"scored [bold]{result.scored:,}[/] rows, rejected [bold]{result.rejected:,}[/] "
-        f"in {result.partitions:,} partitions ({result.skipped:,} already done) "
-        f"in {result.seconds:.1f} s ({rate:,.0f} rows/s) with {result.model_id}"
-    )
+    if result.skipped == result.partitions:
+        out.print(
+            f"nothing left to do: all {result.partitions:,} partitions were already scored "
+            f"by an earlier run; nothing scored this run ({result.seconds:.1f} s). The output "
+            f"holds [bold]{result.scored:,}[/] scored rows and [bold]{result.rejected:,}[/] "
+            f"rejected, by {result.model_id}"
+        )
+    else:
+        rate = result.rows_this_run / result.seconds if result.seconds else 0.0
+        already = f", {result.skipped:,} already done" if result.skipped else ""
+        out.print(
+            f"scored [bold]{result.scored:,}[/] rows, rejected [bold]{result.rejected:,}[/] "
+            f"in {result.partitions:,} partitions{already}; this run read "
+            f"{result.rows_this_run:,} rows of {result.partitions - result.skipped:,} "
+            f"partitions in {result.seconds:.1f} s ({rate:,.0f} rows/s) with {result.model_id}"
+        )
     for reason, count in sorted(result.reasons.items()):
         out.print(f"  rejected, {reason}: {count:,}")
     out.print(f"output: {result.output} (rejects in {result.output / '_rejects'})")

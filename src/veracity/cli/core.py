@@ -34,6 +34,13 @@ from veracity.errors import InputError, InputTooLargeError
 from veracity.settings import Settings
 from veracity.types import SCOPE, format_probability
 
+#: What to do about a document over the size limit (``.format(limit)``).
+_OVER_LIMIT = (
+    "the limit for one document is {:,} bytes (VERACITY_MAX_DOCUMENT_BYTES). For many "
+    "articles, put one a row in a CSV/JSONL/Parquet file and score it with "
+    "`veracity batch --input FILE --output DIR`."
+)
+
 
 def _read_input(text: str | None, file: Path | None, settings: Settings) -> str:
     """The one document to check, from the argument, a file or stdin (``-``), size-limited."""
@@ -41,24 +48,23 @@ def _read_input(text: str | None, file: Path | None, settings: Settings) -> str:
     if file is not None and text is not None:
         raise InputError("give either TEXT or --file, not both")
     if file is not None:
+        if file.is_dir():
+            raise InputError(
+                f"{file} is a directory, not a file; give --file one article's text file "
+                "(for many articles in CSV/JSONL/Parquet files use `veracity batch`)"
+            )
         if not file.is_file():
             raise InputError(f"no such file: {file}")
         size = file.stat().st_size
         if size > limit:
-            raise InputTooLargeError(
-                f"{file} is {size:,} bytes; the limit for one document is {limit:,} bytes "
-                "(VERACITY_MAX_DOCUMENT_BYTES). For many articles use `veracity evaluate` "
-                "with a CSV/JSONL/Parquet file."
-            )
+            raise InputTooLargeError(f"{file} is {size:,} bytes; {_OVER_LIMIT.format(limit)}")
         data = file.read_bytes()
         source = str(file)
     elif text == "-":
         data = sys.stdin.buffer.read(limit + 1)
         source = "standard input"
         if len(data) > limit:
-            raise InputTooLargeError(
-                f"standard input is over the limit of {limit:,} bytes for one document"
-            )
+            raise InputTooLargeError(f"standard input is too large; {_OVER_LIMIT.format(limit)}")
     elif text is not None:
         return text
     else:

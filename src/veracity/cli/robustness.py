@@ -23,6 +23,7 @@ from veracity.cli._common import (
     _errors,
     _load_all,
     _progress,
+    _set_total,
     _staged,
     app,
     out,
@@ -84,7 +85,7 @@ def robustness(
     truncates to 100 words; the first five should flip fewer than 2% of verdicts.
     """
     from veracity.detector import Detector
-    from veracity.evaluate.robustness import PERTURBATIONS, robustness_report
+    from veracity.evaluate.robustness import robustness_report
 
     cols = _columns(text_col, title_col, label_col, id_col, positive)
     reports = []
@@ -96,10 +97,7 @@ def robustness(
             stage("loading datasets")
             datasets = _load_all(data, cols, settings)
             for ds in datasets:
-                rows = len(ds.frame) if limit is None else min(limit, len(ds.frame))
-                task = progress.add_task(
-                    f"attacking {ds.name}", total=rows * (len(PERTURBATIONS) + 1)
-                )
+                task = progress.add_task(f"attacking {ds.name}", total=None)
                 reports.append(
                     robustness_report(
                         detector.estimator,
@@ -109,6 +107,7 @@ def robustness(
                         seed=settings.seed if seed is None else seed,
                         name=ds.name,
                         advance=partial(progress.advance, task),
+                        total=partial(_set_total, progress, task),
                     )
                 )
             stage("done")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from veracity.cli._common import (
     _errors,
+    _Typer,
     app,
     err,
     out,
@@ -37,7 +38,7 @@ def serve(
         run(Settings(), host=host, port=port)
 
 
-db_app = typer.Typer(
+db_app = _Typer(
     help="Manage the database of checks and feedback (VERACITY_DATABASE_URL).",
     no_args_is_help=True,
 )
@@ -63,6 +64,28 @@ def db_upgrade() -> None:
     out.print(f"database {shown} is at schema revision {HEAD}", highlight=False)
 
 
+def _missing_database(database_url: str) -> bool:
+    """Whether ``database_url`` names a SQLite file that does not exist yet.
+
+    Opening such a URL would create an empty file; a command that only reads asks
+    this first, so it never leaves an empty database behind. (A file in a missing
+    directory is not "missing": opening it fails with its own message.)
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:  # the engine reports it, with what to do
+        return False
+    if url.get_backend_name() != "sqlite" or url.query.get("uri"):
+        return False
+    if url.database in (None, "", ":memory:"):
+        return False
+    path = Path(url.database)
+    return not path.exists() and path.absolute().parent.is_dir()
+
+
 def _export_feedback(path: Path) -> None:
     """Write the feedback training CSV from VERACITY_DATABASE_URL and say how many rows."""
     from veracity.store.migrate import current_revision, make_engine
@@ -71,6 +94,12 @@ def _export_feedback(path: Path) -> None:
     with _errors():
         settings = Settings()
         shown = _shown_url(settings.database_url)
+        if _missing_database(settings.database_url):
+            raise InputError(
+                f"there is no database at {shown}, so no feedback to export; point "
+                "VERACITY_DATABASE_URL at the service's database (`veracity db upgrade` "
+                "makes a new one)"
+            )
         engine = make_engine(settings.database_url)
         try:
             if current_revision(engine) is None:
@@ -93,7 +122,7 @@ def db_export_feedback(path: ExportPath) -> None:
     _export_feedback(path)
 
 
-feedback_app = typer.Typer(
+feedback_app = _Typer(
     help="Turn people's feedback on checks into training data.", no_args_is_help=True
 )
 app.add_typer(feedback_app, name="feedback")
@@ -114,7 +143,7 @@ def feedback_export(path: ExportPath) -> None:
     _export_feedback(path)
 
 
-keys_app = typer.Typer(
+keys_app = _Typer(
     help="Manage the API keys of the HTTP service (used when VERACITY_REQUIRE_API_KEY=true).",
     no_args_is_help=True,
 )
@@ -129,6 +158,10 @@ def _keys_session() -> Iterator[Any]:
 
     settings = Settings()
     shown = _shown_url(settings.database_url)
+    if _missing_database(settings.database_url):
+        raise InputError(
+            f"there is no database at {shown} yet: run `veracity db upgrade` to make it"
+        )
     engine = make_engine(settings.database_url)
     try:
         if current_revision(engine) != HEAD:
@@ -161,6 +194,16 @@ def keys_list() -> None:
     """List the API keys: name, prefix, when made and revoked (never the keys themselves)."""
     from veracity.store.repository import list_api_keys
 
+    with _errors():
+        database_url = Settings().database_url
+        if _missing_database(database_url):
+            out.print(
+                f"no API keys: there is no database at {_shown_url(database_url)} yet; "
+                "make it with `veracity db upgrade`, then a key with `veracity keys create NAME`",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return
     with _errors(), _keys_session() as session:
         rows = list_api_keys(session)
     if not rows:

@@ -426,6 +426,7 @@ def robustness_report(
     seed: int = 42,
     name: str = "",
     advance: Callable[[int], None] | None = None,
+    total: Callable[[int], None] | None = None,
 ) -> RobustnessReport:
     """Flip rate and probability shift of each perturbation on ``texts``.
 
@@ -449,6 +450,10 @@ def robustness_report(
         What is being scored, recorded in the report.
     advance : callable, optional
         ``advance(n)`` after each batch of ``n`` texts scored (progress bars).
+    total : callable, optional
+        ``total(n)`` once, before scoring: the number of texts that will be scored
+        (the sample, then each attack's edited articles), which the ``advance`` calls
+        add up to.
 
     Returns
     -------
@@ -485,12 +490,17 @@ def robustness_report(
         proba = predict_proba_batched(estimator, batch, advance=advance)
         return np.asarray(proba[:, fake], dtype=np.float64)
 
+    chosen_by_attack = [
+        [i for i, t in enumerate(truth) if attack.applies_to in (None, t)]
+        for attack in perturbations
+    ]
+    if total is not None:
+        total(len(sample) + sum(map(len, chosen_by_attack)))
     before = p_fake(sample)
     accuracy = float(np.mean((before >= 0.5) == np.asarray([t == FAKE for t in truth])))
     results = []
-    for attack in perturbations:
+    for attack, chosen in zip(perturbations, chosen_by_attack, strict=True):
         rng = random.Random(f"{seed}:{attack.name}")
-        chosen = [i for i, t in enumerate(truth) if attack.applies_to in (None, t)]
         edited = [attack.apply(sample[i], rng) for i in chosen]
         old = before[chosen]
         new = p_fake(edited) if edited else np.zeros(0, dtype=np.float64)

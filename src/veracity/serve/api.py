@@ -194,43 +194,60 @@ def _out(check: Check, verdict: Verdict | None = None) -> CheckOut:
     return CheckOut.model_validate(data)
 
 
-def _size_guard(service: Service, texts: list[str]) -> None:
-    limit = service.settings.serve_max_document_bytes
+def _named(i: int, batch: bool) -> str:
+    """How an error names a text: "the text" of a single check, "document #i" of a batch."""
+    return f"document #{i}" if batch else "the text"
+
+
+def _size_guard(service: Service, texts: list[str], batch: bool) -> None:
+    settings = service.settings
+    # the detector's own limit too, so its error (which names texts "text #i") never shows
+    limit, variable = min(
+        (settings.serve_max_document_bytes, "VERACITY_SERVE_MAX_DOCUMENT_BYTES"),
+        (settings.max_document_bytes, "VERACITY_MAX_DOCUMENT_BYTES"),
+    )
     for i, text in enumerate(texts):
         size = len(text.encode("utf-8", errors="surrogatepass"))
         if size > limit:
-            where = "the document" if len(texts) == 1 else f"document #{i}"
             raise InputTooLargeError(
-                f"{where} is {size:,} bytes; the service checks documents of at most "
-                f"{limit:,} bytes (VERACITY_SERVE_MAX_DOCUMENT_BYTES). Send a shorter excerpt."
+                f"{_named(i, batch)} is {size:,} bytes; the service checks documents of at "
+                f"most {limit:,} bytes ({variable}). Send a shorter excerpt."
             )
 
 
-def _control_guard(texts: list[str]) -> None:
+def _text_guard(texts: list[str], batch: bool, controls: bool) -> None:
+    """An empty text, or (when ``controls``) one with control characters, is refused."""
     for i, text in enumerate(texts):
-        at = find_control(text)
+        if not text.strip():
+            raise InputError(f"nothing to check: {_named(i, batch)} is empty or only whitespace")
+        at = find_control(text) if controls else -1
         if at >= 0:
-            where = "the text" if len(texts) == 1 else f"document #{i}"
             raise InputError(
-                f"{where} holds {describe_control(text, at)}; a text may hold tab, newline "
-                "and carriage return but no other control characters: remove them"
+                f"{_named(i, batch)} holds {describe_control(text, at)}; a text may hold tab, "
+                "newline and carriage return but no other control characters: remove them"
             )
 
 
 def check_and_store(
-    service: Service, session: Session, texts: list[str], url: str | None = None
+    service: Service,
+    session: Session,
+    texts: list[str],
+    url: str | None = None,
+    *,
+    batch: bool = False,
 ) -> list[tuple[Check, Verdict]]:
     """Check ``texts`` (size-limited first) and store each verdict as a check.
 
-    Control characters other than tab, newline and carriage return are refused
-    (:class:`InputError`, 422) in a client's text, so none is ever stored; in the
-    text of a page fetched from ``url`` they become spaces.
+    An error names a text "the text", or "document #i" when ``batch`` (its index in
+    the request). An empty text is refused (:class:`InputError`, 422). Control
+    characters other than tab, newline and carriage return are refused too in a
+    client's text, so none is ever stored; in the text of a page fetched from ``url``
+    they become spaces.
     """
-    _size_guard(service, texts)
-    if url is None:
-        _control_guard(texts)
-    else:
+    _size_guard(service, texts, batch)
+    if url is not None:
         texts = [replace_controls(t) for t in texts]
+    _text_guard(texts, batch, controls=url is None)
     verdicts = service.detector.check_many(texts)
     return [
         (repository.add_check(session, t, v, url=url), v)
@@ -306,7 +323,8 @@ async def post_batch(body: BatchRequest, service: ServiceDep, session: SessionDe
 
 
 def _check_batch(service: Service, session: Session, texts: list[str]) -> BatchOut:
-    return BatchOut(items=[_out(c, v) for c, v in check_and_store(service, session, texts)])
+    checked = check_and_store(service, session, texts, batch=True)
+    return BatchOut(items=[_out(c, v) for c, v in checked])
 
 
 @router.get("/checks/{check_id}", response_model=CheckOut, responses=_PROBLEM)
