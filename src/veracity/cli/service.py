@@ -63,34 +63,7 @@ def db_upgrade() -> None:
     out.print(f"database {shown} is at schema revision {HEAD}", highlight=False)
 
 
-def _export_feedback(path: Path) -> None:
-    """Write the feedback training CSV from VERACITY_DATABASE_URL and say how many rows."""
-    from veracity.store.migrate import current_revision, make_engine
-    from veracity.store.repository import export_feedback, sessions
-
-    with _errors():
-        settings = Settings()
-        shown = _shown_url(settings.database_url)
-        engine = make_engine(settings.database_url)
-        try:
-            if current_revision(engine) is None:
-                raise InputError(
-                    f"database {shown} has no veracity tables: run `veracity db upgrade`"
-                )
-            with sessions(engine)() as session:
-                rows = export_feedback(session, path)
-        finally:
-            engine.dispose()
-    out.print(f"wrote {rows:,} rows to {path}", highlight=False, soft_wrap=True)
-
-
 ExportPath = Annotated[Path, typer.Argument(help="CSV file to write (id,title,text,label).")]
-
-
-@db_app.command("export-feedback")
-def db_export_feedback(path: ExportPath) -> None:
-    """Write checks that have feedback as a training CSV (alias of `veracity feedback export`)."""
-    _export_feedback(path)
 
 
 feedback_app = typer.Typer(
@@ -111,7 +84,23 @@ def feedback_export(path: ExportPath) -> None:
     `train --with-feedback` removes it again, so the model learns the original text.
     Control characters other than tab and newlines become spaces.
     """
-    _export_feedback(path)
+    from veracity.store.migrate import current_revision, make_engine
+    from veracity.store.repository import export_feedback, sessions
+
+    with _errors():
+        settings = Settings()
+        shown = _shown_url(settings.database_url)
+        engine = make_engine(settings.database_url)
+        try:
+            if current_revision(engine) is None:
+                raise InputError(
+                    f"database {shown} has no veracity tables: run `veracity db upgrade`"
+                )
+            with sessions(engine)() as session:
+                rows = export_feedback(session, path)
+        finally:
+            engine.dispose()
+    out.print(f"wrote {rows:,} rows to {path}", highlight=False, soft_wrap=True)
 
 
 keys_app = typer.Typer(
