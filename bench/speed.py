@@ -58,8 +58,7 @@ def _scores(model: Any, texts: list[str], labels: list[str]) -> dict[str, float]
 
 def worker(name: str, data: list[str], cross: list[str], repeat: int, seed: int) -> dict[str, Any]:
     """Fit and score one pipeline in this process; the numbers as a dict."""
-    from veracity.data import load_dataset, split_dataset
-    from veracity.evaluate.crossdata import drop_leaks
+    from veracity.data import drop_leaks, load_dataset, split_dataset
     from veracity.models import make_model
     from veracity.training import combine
 

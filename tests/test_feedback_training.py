@@ -72,10 +72,6 @@ def test_export_then_train_with_feedback(database: str, tmp_path: Path) -> None:
     assert list(frame.columns) == ["id", "title", "text", "label"]
     assert frame["label"].tolist() == ["fake", "reliable"]
 
-    alias = tmp_path / "alias.csv"
-    assert runner.invoke(app, ["db", "export-feedback", str(alias)]).exit_code == 0
-    assert alias.read_bytes() == exported.read_bytes()
-
     data = _tiny_csv(tmp_path / "tiny.csv")
     out_dir = tmp_path / "model"
     result = runner.invoke(

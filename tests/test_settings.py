@@ -109,7 +109,6 @@ ARGS: dict[str, list[str]] = {
     "serve": ["serve", "--port", "8765"],
     "batch": ["batch", "--input", "{tmp}/data.csv", "--output", "{tmp}/out"],
     "db upgrade": ["db", "upgrade"],
-    "db export-feedback": ["db", "export-feedback", "{tmp}/feedback.csv"],
     "feedback export": ["feedback", "export", "{tmp}/feedback.csv"],
     "keys create": ["keys", "create", "ci"],
     "keys list": ["keys", "list"],

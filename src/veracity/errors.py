@@ -15,8 +15,7 @@ it into RFC 9457 problem JSON.
     ├── ModelError                 problems with a model artifact (exit 3)
     │   ├── ModelNotFoundError     no artifact at the given place
     │   └── ModelIntegrityError    hash mismatch, untrusted types, bad card, zip bomb
-    ├── ServeError                 ``veracity serve`` cannot listen: port in use (exit 4)
-    └── NotFittedError             an estimator used before ``fit`` (exit 3)
+    └── ServeError                 ``veracity serve`` cannot listen: port in use (exit 4)
 
 CLI exit codes: 0 success, 1 an unexpected failure, 2 bad input, options, settings or
 database configuration, 3 a model that cannot be used, 4 the web service cannot listen

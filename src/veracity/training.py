@@ -1,6 +1,11 @@
 """Train a preset on one or more datasets, leakage-free, and fill in its model card.
 
-The steps are the ones a careful researcher would take by hand:
+:func:`train` is the one training entry point (``veracity train`` and the Python API
+call it), with two engines: ``"memory"`` (below) and ``"dask"``, out-of-core
+``partial_fit`` over partitions of files (see :mod:`veracity.batch`; Dask is imported
+only when that engine runs).
+
+The in-memory steps are the ones a careful researcher would take by hand:
 
 1. load every dataset and stack them (a ``dataset`` column remembers the origin);
 2. find exact and near-duplicate articles *before* splitting and keep one of each
@@ -15,32 +20,40 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from veracity.data import Dataset, deduplicate, split_dataset
+from veracity.data import Dataset, deduplicate, drop_leaks, split_dataset
 from veracity.errors import DataFormatError, InputError
-from veracity.evaluate.crossdata import drop_leaks as _drop_leaks
 from veracity.evaluate.metrics import MetricReport
 from veracity.evaluate.run import score
 from veracity.models import fit_model, make_model
 from veracity.models.artifact import ModelCard
-from veracity.models.claims import model_input
 from veracity.text.formulas import unescape_formula
 
 if TYPE_CHECKING:
     from veracity.settings import Settings
 
-__all__ = ["FEEDBACK", "TrainResult", "combine", "dataset_weights", "feedback_dataset", "train"]
+__all__ = [
+    "FEEDBACK",
+    "Engine",
+    "TrainResult",
+    "combine",
+    "dataset_weights",
+    "feedback_dataset",
+    "train",
+]
 
 #: Name of the dataset made of exported feedback (``veracity train --with-feedback``).
 FEEDBACK = "feedback"
 
 Stage = Callable[[str], None]
+#: How :func:`train` fits: in memory, or out of core over Dask partitions.
+Engine = Literal["memory", "dask"]
 
 
 @dataclass
@@ -137,6 +150,44 @@ def dataset_weights(origin: pd.Series) -> list[float]:
     return (raw / raw.mean()).astype(float).tolist()
 
 
+def _loaded(
+    items: Sequence[Dataset | str], columns: Mapping[str, Any] | None, settings: Settings | None
+) -> list[Dataset]:
+    """``items`` as datasets: names, folders and files loaded with ``columns``."""
+    from veracity.data import load_dataset
+
+    return [
+        item
+        if isinstance(item, Dataset)
+        else load_dataset(item, settings=settings, **dict(columns or {}))
+        for item in items
+    ]
+
+
+def _train_out_of_core(
+    data: Sequence[Dataset | str],
+    *,
+    refused: dict[str, bool],
+    **kwargs: Any,
+) -> TrainResult:
+    """The ``"dask"`` engine: names and paths only, none of the memory engine's options."""
+    given = [name for name, used in refused.items() if used]
+    if given:
+        raise InputError(
+            f"{', '.join(given)} cannot be used with engine='dask' (it holds out a hashed "
+            "test_size share of the rows); use engine='memory'"
+        )
+    loaded = [item.name for item in data if not isinstance(item, str)]
+    if loaded:
+        raise InputError(
+            f"engine='dask' reads data in partitions: give dataset names or file paths, "
+            f"not loaded datasets ({', '.join(loaded)})"
+        )
+    from veracity.batch.training import train_out_of_core
+
+    return train_out_of_core([str(item) for item in data], **kwargs)
+
+
 def _pooled_ece(metrics: dict[str, MetricReport]) -> float | None:
     """Row-weighted ECE over the test sets (None when nothing was tested or multi-class)."""
     pairs = [(m.ece, m.n) for m in metrics.values() if m.ece == m.ece]
@@ -145,18 +196,25 @@ def _pooled_ece(metrics: dict[str, MetricReport]) -> float | None:
 
 
 def train(
-    datasets: Sequence[Dataset],
+    datasets: Sequence[Dataset | str],
     *,
+    engine: Engine = "memory",
     preset: str = "tfidf-lr.v1",
     params: dict[str, Any] | None = None,
     target: str = "label",
     test_size: float = 0.2,
     strategy: Literal["random", "group", "temporal"] = "random",
     group_col: str | None = None,
-    test_data: Sequence[Dataset] = (),
+    test_data: Sequence[Dataset | str] = (),
     near_threshold: float = 0.8,
     balance: bool = False,
     seed: int = 42,
+    columns: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
+    epochs: int = 5,
+    partition_rows: int | None = None,
+    scheduler: str | None = None,
+    workers: int = 2,
     card_extra: dict[str, Any] | None = None,
     stage: Stage | None = None,
     advance: Callable[[int], None] | None = None,
@@ -166,7 +224,16 @@ def train(
     Parameters
     ----------
     datasets
-        Training data (stacked; each keeps its name in the card).
+        Training data (stacked; each keeps its name in the card): loaded
+        :class:`~veracity.data.Dataset` objects, or dataset names, folders and files
+        (loaded with ``columns``; with the ``"dask"`` engine also glob patterns, read
+        in partitions, never whole).
+    engine
+        ``"memory"``: deduplicate (exact and near) and split the stacked frame, then
+        ``fit``. ``"dask"``: ``partial_fit`` over Dask partitions for ``epochs`` shuffled
+        passes, holding out a hashed ``test_size`` share (see :mod:`veracity.batch`);
+        it needs a preset with ``partial_fit`` and takes no ``test_data``, ``balance``,
+        ``strategy``, ``group_col`` or ``target``.
     preset, params
         The model preset (see :data:`veracity.models.PRESETS`) and overrides of its parameters.
     target
@@ -184,12 +251,53 @@ def train(
         Weight rows so that every training dataset counts the same in total, however
         many rows it has (a 150-row set then weighs as much as a 6,000-row one). On the
         four shared article sets this raised the leave-one-dataset-out ROC-AUC.
+    columns
+        ``text_col``, ``title_col``, ``label_col``, ``id_col`` and ``positive`` for the
+        datasets given by name or path (as :func:`veracity.data.load_dataset` takes them).
+    settings
+        For file size limits (``Settings()`` when omitted).
+    epochs, partition_rows, scheduler, workers
+        The ``"dask"`` engine's passes, rows per partition, scheduler address (a local
+        cluster when None) and local workers.
     card_extra
         More facts for the card's ``extra`` (e.g. ``{"selection": ...}``: why this
         preset was chosen).
     stage, advance
-        Progress callbacks: ``stage(name)`` when a step starts, ``advance(n)`` as rows are scored.
+        Progress callbacks: ``stage(name)`` when a step starts, ``advance(n)`` as rows are
+        scored (memory engine).
+
+    Raises
+    ------
+    veracity.errors.InputError
+        An unknown engine, or an option the engine does not take.
     """
+    if engine == "dask":
+        return _train_out_of_core(
+            datasets,
+            preset=preset,
+            params=params,
+            test_size=test_size,
+            seed=seed,
+            columns=columns,
+            settings=settings,
+            epochs=epochs,
+            partition_rows=partition_rows,
+            scheduler=scheduler,
+            workers=workers,
+            card_extra=card_extra,
+            stage=stage,
+            refused={
+                "test_data": bool(test_data),
+                "balance": balance,
+                "strategy": strategy != "random",
+                "group_col": group_col is not None,
+                "target": target != "label",
+            },
+        )
+    if engine != "memory":
+        raise InputError(f"engine must be 'memory' or 'dask', not {engine!r}")
+    datasets = _loaded(datasets, columns, settings)
+    test_data = _loaded(test_data, columns, settings)
     say: Stage = stage or (lambda _name: None)
     say("stacking datasets")
     frame = combine(datasets, target)
@@ -225,7 +333,7 @@ def train(
     weights = dataset_weights(train_frame["dataset"]) if balance else None
     fit_model(
         estimator,
-        model_input(estimator, train_frame, train_frame["doc"].tolist()),
+        estimator.model_input(train_frame),
         train_frame["y"].tolist(),
         sample_weight=weights,
         domains=train_frame["dataset"].tolist(),
@@ -235,12 +343,12 @@ def train(
     metrics: dict[str, MetricReport] = {}
     for name, test in tests.items():
         if test_data:
-            test, leaked = _drop_leaks(train_frame, test, near_threshold, seed)
+            test, leaked = drop_leaks(train_frame, test, near_threshold, seed)
             report.setdefault("test_rows_dropped_as_leaks", {})[name] = leaked
         say(f"scoring {len(test):,} test rows of {name}")
         metrics[name] = score(
             estimator,
-            model_input(estimator, test, test["doc"].tolist()),
+            estimator.model_input(test),
             test["y"].tolist(),
             seed=seed,
             advance=advance,

@@ -12,9 +12,9 @@ from batch_data import TOPIC
 from typer.testing import CliRunner
 
 from synthetic import synthetic_frame
-from veracity.batch import Columns, train_files
 from veracity.cli import app
 from veracity.models import make_model
+from veracity.training import train as train_model
 
 runner = CliRunner()
 SMALL = {"n_word_features": 2**16, "n_char_features": 2**16}
@@ -27,11 +27,11 @@ def test_dask_training_matches_in_memory_training(tmp_path: Path, scheduler: str
     path = tmp_path / "train.jsonl"
     train.to_json(path, orient="records", lines=True)
 
-    result = train_files(
+    result = train_model(
         [str(path)],
+        engine="dask",
         preset="hashing-sgd.v1",
         params=SMALL,
-        columns=Columns(label_col=None),
         test_size=0.2,
         epochs=5,
         partition_rows=100,

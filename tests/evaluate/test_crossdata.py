@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from synthetic import COMMON, FAKE_WORDS, FAST_PARAMS, RELIABLE_WORDS, synthetic_frame
+from synthetic import FAST_PARAMS, synthetic_frame
 from veracity.cli import app
 from veracity.data import Dataset
 from veracity.errors import InputError
@@ -20,7 +20,6 @@ from veracity.evaluate import run
 from veracity.evaluate.crossdata import (
     CrossMatrix,
     cross_dataset_matrix,
-    drop_leaks,
     label_mapping,
     stratified_subsample,
 )
@@ -139,31 +138,6 @@ def test_pairwise_drops_copies_of_the_training_split() -> None:
     assert cell is not None
     # every copy of alpha's 48 training rows goes; copies of its 12 held-out rows stay
     assert cell.leaks_dropped == 48 and cell.n == 72
-
-
-def test_drop_leaks_finds_exact_and_near_copies() -> None:
-    words = [*COMMON, *FAKE_WORDS, *RELIABLE_WORDS]  # 39 distinct words
-    base = " ".join(words)
-    edited = " ".join([*words[:-1], "banana"])  # Jaccard of 5-shingles: 34/36
-    train = pd.DataFrame({"title": ["A title", ""], "text": [base, "something else entirely"]})
-    test = pd.DataFrame(
-        {
-            "title": ["a TITLE", "", "", ""],
-            "text": [base, edited, "unrelated text here", " ".join(words[:10])],
-        },
-        index=[10, 11, 12, 13],
-    )
-    kept, dropped = drop_leaks(train, test)
-    assert dropped == 2
-    assert kept.index.tolist() == [12, 13]  # original index; a short excerpt is no duplicate
-    empty, none = drop_leaks(train, test.iloc[:0])
-    assert empty.empty and none == 0
-
-
-def test_training_uses_the_shared_helper() -> None:
-    from veracity import training
-
-    assert training._drop_leaks is drop_leaks
 
 
 def test_stratified_subsample_keeps_shares_and_is_seeded() -> None:

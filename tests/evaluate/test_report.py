@@ -19,8 +19,8 @@ from veracity.data import Dataset, load_dataset
 from veracity.errors import InputError
 from veracity.evaluate import report, run
 from veracity.evaluate.crossdata import CrossMatrix, cross_dataset_matrix
+from veracity.evaluate.published import PUBLISHED
 from veracity.evaluate.report import (
-    PUBLISHED,
     DatasetEvaluation,
     build_report,
     score_dataset,

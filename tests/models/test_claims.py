@@ -18,7 +18,7 @@ from veracity.errors import InputError
 from veracity.evaluate.run import predict_proba_batched
 from veracity.models import make_model
 from veracity.models.artifact import ModelCard, TrainingData, load_model, save_model
-from veracity.models.claims import ClaimsClassifier, model_input, out_of_fold_prior
+from veracity.models.claims import ClaimsClassifier, out_of_fold_prior
 from veracity.training import train
 
 WORDS = (
@@ -235,7 +235,7 @@ def test_credit_columns_are_ignored(
     # ...and changes nothing: the fitted model never read it
     np.testing.assert_array_equal(without.predict_proba(X), meta_model.predict_proba(X))
     assert not any("credit" in name for name in meta_model.meta_vectorizer_.get_feature_names_out())
-    assert "credit_false" not in model_input(meta_model, X, X["text"].tolist()).columns
+    assert "credit_false" not in meta_model.model_input(X.rename(columns={"text": "doc"})).columns
 
 
 def test_credit_columns_are_refused_as_metadata(claims: tuple[pd.DataFrame, list[str]]) -> None:
@@ -342,10 +342,10 @@ def test_liar_six_way_metadata_beats_text_only(liar_dir: Path) -> None:
         # cv=2 (3 regressions instead of 6) keeps this test to a few minutes
         model = make_model(preset, cv=2, random_state=0)
         model.fit(
-            model_input(model, train_set.frame, train_set.texts()),
+            model.model_input(train_set),
             train_set.frame["label6"].tolist(),
         )
-        predicted = model.predict(model_input(model, test_set.frame, test_set.texts()))
+        predicted = model.predict(model.model_input(test_set))
         accuracy[preset] = float(np.mean(predicted == truth))
         macro_f1[preset] = float(f1_score(truth, predicted, average="macro"))
     # README (seed 42, cv=5): accuracy 0.260 text only, 0.264 with metadata; macro-F1 0.231

@@ -65,3 +65,31 @@ def test_v2_is_v1_with_domain_robust_training() -> None:
     model = make_model("tfidf-lr.v2")
     assert isinstance(model, TfidfLogisticClassifier)
     assert model.get_params() == {**TFIDF_LR_V1, "domain_drop": 0.02}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_answers_model_input(preset: str) -> None:
+    """The model protocol: each estimator says what X its fit/predict_proba take."""
+    import pandas as pd
+
+    from veracity.data import Dataset
+    from veracity.models.protocol import VeracityModel
+
+    model = make_model(preset)
+    assert isinstance(model, VeracityModel)
+    frame = pd.DataFrame(
+        {"id": ["1", "2"], "title": ["T", ""], "text": ["one", "two"], "label": ["fake"] * 2}
+    )
+    frame["speaker"] = ["ann", "bob"]
+    dataset = Dataset("d", frame, [], "article")
+    got = model.model_input(dataset)
+    if preset == "claims-meta.v1":
+        assert got["text"].tolist() == ["T\n\none", "two"]
+        assert got["speaker"].tolist() == ["ann", "bob"]
+        assert model.model_input(frame.assign(doc=dataset.texts())).equals(got)
+    else:
+        assert got == ["T\n\none", "two"] == dataset.texts()
+        assert model.model_input(frame.assign(doc=dataset.texts())) == got
+    assert model.model_input(["a text"]) == ["a text"]
+    with pytest.raises(InputError, match="'doc' column"):
+        model.model_input(frame)

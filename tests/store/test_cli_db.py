@@ -1,4 +1,4 @@
-"""`veracity db upgrade` and `veracity db export-feedback` on a temporary SQLite file."""
+"""`veracity db upgrade` and `veracity feedback export` on a temporary SQLite file."""
 
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ def test_db_upgrade_creates_the_schema_and_is_repeatable(url: str) -> None:
     engine.dispose()
 
 
-def test_db_export_feedback(url: str, tmp_path: Path) -> None:
+def test_feedback_export(url: str, tmp_path: Path) -> None:
     out = tmp_path / "feedback.csv"
-    result = runner.invoke(app, ["db", "export-feedback", str(out)])
+    result = runner.invoke(app, ["feedback", "export", str(out)])
     assert result.exit_code == 2 and "veracity db upgrade" in result.output
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     engine = make_engine(url)
@@ -43,7 +43,7 @@ def test_db_export_feedback(url: str, tmp_path: Path) -> None:
         check = add_check(session, "an article", Verdict("fake", 0.9, False, model_id="m"))
         add_feedback(session, check.id, agree=False)
     engine.dispose()
-    result = runner.invoke(app, ["db", "export-feedback", str(out)])
+    result = runner.invoke(app, ["feedback", "export", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").splitlines() == [
         "id,title,text,label",
@@ -55,3 +55,11 @@ def test_bad_database_url_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("VERACITY_DATABASE_URL", "not a url")
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 2 and "not a database URL" in result.output
+
+
+def test_db_export_feedback_is_gone(tmp_path: Path) -> None:
+    """One command writes the feedback CSV: `veracity feedback export` (no `db` alias)."""
+    result = runner.invoke(app, ["db", "export-feedback", str(tmp_path / "f.csv")])
+    assert result.exit_code == 2
+    assert "No such command" in result.output
+    assert not (tmp_path / "f.csv").exists()

@@ -30,7 +30,6 @@ COMMANDS = {
     "keys create": ["keys", "create", "ci"],
     "keys revoke": ["keys", "revoke", "ci"],
     "db upgrade": ["db", "upgrade"],
-    "db export-feedback": ["db", "export-feedback", "{tmp}/feedback.csv"],
     "feedback export": ["feedback", "export", "{tmp}/feedback.csv"],
 }
 

@@ -33,8 +33,9 @@ Bad rows never stop a run and are never dropped silently: a missing text, an emp
 undecodable bytes (not UTF-8), a malformed record, an empty id, or a document over
 ``settings.max_document_bytes`` goes to the rejects with its reason.
 
-Out-of-core training (:func:`train_files`, ``veracity train --engine dask``)
-------------------------------------------------------------------------------
+Out-of-core training (``veracity train --engine dask``)
+-------------------------------------------------------
+:func:`veracity.training.train` with ``engine="dask"`` runs :mod:`veracity.batch.training`.
 Workers read and :func:`~veracity.text.prepare` partitions; the client feeds them to
 ``HashingSGDClassifier.partial_fit`` for ``epochs`` passes, in a seeded shuffled
 partition order, pooling and shuffling the rows of ``mix`` partitions at a time (SGD
@@ -58,7 +59,6 @@ from veracity.batch.partitions import (
     read_partition,
 )
 from veracity.batch.scoring import BatchResult, cluster_client, score_files, score_frame
-from veracity.batch.training import train_files
 
 __all__ = [
     "DEFAULT_PARTITION_ROWS",
@@ -71,5 +71,4 @@ __all__ = [
     "read_partition",
     "score_files",
     "score_frame",
-    "train_files",
 ]

@@ -1,4 +1,8 @@
-"""Out-of-core training: ``partial_fit`` over Dask partitions, several shuffled epochs."""
+"""Out-of-core training: ``partial_fit`` over Dask partitions, several shuffled epochs.
+
+The ``"dask"`` engine of :func:`veracity.training.train` (the one training entry
+point), which imports this module only when that engine runs.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import hashlib
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +31,7 @@ from veracity.settings import Settings
 if TYPE_CHECKING:
     from veracity.training import TrainResult
 
-__all__ = ["train_files", "train_sources"]
+__all__ = ["train_out_of_core"]
 
 Stage = Callable[[str], None]
 
@@ -100,21 +104,22 @@ def _shuffled(pool: list[pd.DataFrame], rng: Any) -> pd.DataFrame:
     return shuffled
 
 
-def train_files(
+def _train_files(
     inputs: Sequence[str],
     *,
-    preset: str = "hashing-sgd.v1",
-    params: dict[str, Any] | None = None,
-    columns: Columns | None = None,
-    test_size: float = 0.2,
-    epochs: int = 5,
-    partition_rows: int = DEFAULT_PARTITION_ROWS,
-    mix: int = 4,
-    seed: int = 42,
-    scheduler: str | None = None,
-    workers: int = 2,
-    settings: Settings | None = None,
-    stage: Stage | None = None,
+    preset: str,
+    params: dict[str, Any] | None,
+    columns: Columns,
+    test_size: float,
+    epochs: int,
+    partition_rows: int,
+    mix: int,
+    seed: int,
+    scheduler: str | None,
+    workers: int,
+    settings: Settings,
+    card_extra: dict[str, Any] | None,
+    stage: Stage | None,
 ) -> TrainResult:
     """Train a ``partial_fit`` preset over Dask partitions of labelled files.
 
@@ -135,6 +140,8 @@ def train_files(
         (the client holds at most ``mix`` partitions; see :func:`_pooled`).
     partition_rows, scheduler, workers, settings
         As for :func:`score_files`.
+    card_extra : dict, optional
+        More facts for the card's ``extra``.
     stage : callable, optional
         Progress callback ``stage(name)``.
 
@@ -152,8 +159,6 @@ def train_files(
     from veracity.training import TrainResult
 
     say: Stage = stage or (lambda _name: None)
-    settings = settings if settings is not None else Settings()
-    columns = columns or Columns(label_col=None)
     if not 0 <= test_size < 1:
         raise InputError(f"--test-size must be in [0, 1), got {test_size}")
     if epochs < 1:
@@ -304,6 +309,7 @@ def train_files(
             "rejected_rows": rejected,
             "fit_seconds": report["fit_seconds"],
             "python": sys.version.split()[0],
+            **(card_extra or {}),
         },
     )
     return TrainResult(estimator=estimator, card=card, report=report, test_metrics=metrics)
@@ -317,35 +323,62 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def train_sources(
+def train_out_of_core(
     data: Sequence[str],
     *,
-    preset: str,
+    preset: str = "hashing-sgd.v1",
     params: dict[str, Any] | None = None,
-    columns: Columns | None = None,
+    columns: Mapping[str, Any] | None = None,
     test_size: float = 0.2,
     epochs: int = 5,
-    partition_rows: int = DEFAULT_PARTITION_ROWS,
+    partition_rows: int | None = None,
+    mix: int = 4,
     seed: int = 42,
     scheduler: str | None = None,
     workers: int = 2,
     settings: Settings | None = None,
+    card_extra: dict[str, Any] | None = None,
     stage: Stage | None = None,
 ) -> TrainResult:
-    """:func:`train_files` on ``--data`` items: files and globs as they are, names via a copy.
+    """Train a ``partial_fit`` preset over Dask partitions of ``data``.
 
-    A dataset name (``isot_sample``, ``liar:train``…) or folder is loaded by its own
-    loader — in memory, as those loaders work — and written to a temporary Parquet
-    file of ``id, title, text, label`` (labels already mapped), which is then read in
-    partitions like any file. Files and glob patterns are read in partitions directly,
-    never loaded whole.
+    Called by :func:`veracity.training.train` with ``engine="dask"``. Files and glob
+    patterns are read in partitions directly, never loaded whole. A dataset name
+    (``isot_sample``, ``liar:train``…) or folder is loaded by its own loader — in
+    memory, as those loaders work — and written to a temporary Parquet file of
+    ``id, title, text, label`` (labels already mapped), which is then read in
+    partitions like any file.
+
+    Parameters
+    ----------
+    data : sequence of str
+        Labelled CSV/TSV/JSONL/Parquet files, glob patterns, dataset names or folders.
+    columns : mapping, optional
+        ``text_col``, ``title_col``, ``label_col``, ``id_col`` and ``positive``.
+    partition_rows : int, optional
+        Rows per partition (:data:`~veracity.batch.DEFAULT_PARTITION_ROWS` when None).
+    preset, params, test_size, epochs, mix, seed, scheduler, workers, settings, card_extra, stage
+        As for :func:`_train_files`.
+
+    Returns
+    -------
+    veracity.training.TrainResult
+        With ``test_metrics["held-out"]`` when ``test_size > 0``.
     """
     import glob
 
     from veracity.data import load_dataset
 
     settings = settings if settings is not None else Settings()
-    columns = columns or Columns(label_col=None)
+    given = dict(columns or {})
+    cols = Columns(
+        text_col=given.get("text_col"),
+        title_col=given.get("title_col"),
+        id_col=given.get("id_col"),
+        label_col=given.get("label_col"),
+        positive=given.get("positive"),
+    )
+    rows = partition_rows if partition_rows is not None else DEFAULT_PARTITION_ROWS
     with tempfile.TemporaryDirectory(prefix="veracity-datasets-") as tmp:
         files: list[str] = []
         for item in data:
@@ -355,26 +388,21 @@ def train_sources(
             dataset = load_dataset(item, settings=settings)
             path = Path(tmp) / f"{item.replace(':', '_').replace('/', '_')}.parquet"
             frame = dataset.frame[["id", "title", "text", "label"]]
-            frame.to_parquet(path, index=False, row_group_size=partition_rows)
+            frame.to_parquet(path, index=False, row_group_size=rows)
             files.append(str(path))
-        named = Columns(
-            text_col=columns.text_col,
-            title_col=columns.title_col,
-            id_col=columns.id_col,
-            label_col=columns.label_col,
-            positive=columns.positive,
-        )
-        return train_files(
+        return _train_files(
             files,
             preset=preset,
             params=params,
-            columns=named,
+            columns=cols,
             test_size=test_size,
             epochs=epochs,
-            partition_rows=partition_rows,
+            partition_rows=rows,
+            mix=mix,
             seed=seed,
             scheduler=scheduler,
             workers=workers,
             settings=settings,
+            card_extra=card_extra,
             stage=stage,
         )

@@ -120,9 +120,8 @@ def train_with_dask(
     as_json: bool,
 ) -> None:
     """``veracity train --engine dask``: train out of core, save, print like ``train``."""
-    from veracity.batch import Columns
-    from veracity.batch.training import train_sources
     from veracity.models.artifact import load_card, save_model
+    from veracity.training import train
 
     given = [name for name, used in refused.items() if used]
     if given:
@@ -132,20 +131,14 @@ def train_with_dask(
             "--engine memory"
         )
     settings = Settings()
-    cols = Columns(
-        text_col=columns["text_col"],
-        title_col=columns["title_col"],
-        id_col=columns["id_col"],
-        label_col=columns["label_col"],
-        positive=columns["positive"],
-    )
     with _progress() as progress:
         task = progress.add_task("starting", total=None)
-        result = train_sources(
+        result = train(
             data,
+            engine="dask",
             preset=preset,
             params=params,
-            columns=cols,
+            columns=columns,
             test_size=test_size,
             seed=seed,
             settings=settings,

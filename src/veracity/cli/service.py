@@ -116,12 +116,6 @@ def _export_feedback(path: Path) -> None:
 ExportPath = Annotated[Path, typer.Argument(help="CSV file to write (id,title,text,label).")]
 
 
-@db_app.command("export-feedback")
-def db_export_feedback(path: ExportPath) -> None:
-    """Write checks that have feedback as a training CSV (alias of `veracity feedback export`)."""
-    _export_feedback(path)
-
-
 feedback_app = _Typer(
     help="Turn people's feedback on checks into training data.", no_args_is_help=True
 )

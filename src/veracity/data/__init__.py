@@ -1,4 +1,4 @@
-"""Datasets: loaders per dataset family, a generic file loader, deduplication and splits.
+"""Datasets: loaders per dataset family, a generic file loader, deduplication, splits, leaks.
 
 Every loader returns a :class:`Dataset` whose ``frame`` has the columns ``id``,
 ``title``, ``text`` and ``label`` (``"fake"``/``"reliable"``) plus the extra
@@ -14,6 +14,7 @@ Examples
 
 from veracity.data.dataset import Dataset, SourceFile
 from veracity.data.dedup import DedupResult, deduplicate
+from veracity.data.leaks import drop_leaks
 from veracity.data.registry import available_datasets, datasets_root, load_dataset
 from veracity.data.splits import SplitResult, split_dataset
 
@@ -25,6 +26,7 @@ __all__ = [
     "available_datasets",
     "datasets_root",
     "deduplicate",
+    "drop_leaks",
     "load_dataset",
     "split_dataset",
 ]

@@ -15,7 +15,7 @@ sources. :func:`cross_dataset_matrix` measures that, leakage-free:
    B, a model is trained on all the others (stacked and deduplicated again) and
    tested on B;
 4. before testing on B, rows of B that are exact or near duplicates of any
-   training row are dropped (:func:`drop_leaks`) and counted;
+   training row are dropped (:func:`veracity.data.leaks.drop_leaks`) and counted;
 5. every cell gets ROC-AUC, accuracy and macro-F1 with 95% bootstrap intervals,
    ECE, Brier score, the confusion matrix and ``n``.
 
@@ -40,6 +40,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from veracity.data import Dataset, deduplicate, split_dataset
+from veracity.data.leaks import drop_leaks
 from veracity.errors import InputError
 from veracity.evaluate.metrics import MetricReport
 from veracity.evaluate.run import score
@@ -51,7 +52,6 @@ __all__ = [
     "CrossMatrix",
     "Mode",
     "cross_dataset_matrix",
-    "drop_leaks",
     "label_mapping",
     "stratified_subsample",
 ]
@@ -60,46 +60,6 @@ Mode = Literal["pairwise", "leave-one-out"]
 MODES: tuple[Mode, ...] = ("pairwise", "leave-one-out")
 Stage = Callable[[str], None]
 Advance = Callable[[int], None]
-
-
-def drop_leaks(
-    train: pd.DataFrame, test: pd.DataFrame, near_threshold: float = 0.8, seed: int = 42
-) -> tuple[pd.DataFrame, int]:
-    """Drop test rows that are exact or near duplicates of any training row.
-
-    Both frames need a ``text`` column (``title`` is used when present). They are
-    clustered together with :func:`veracity.data.deduplicate`; a test row whose
-    cluster holds a training row is a leak.
-
-    Parameters
-    ----------
-    train, test : pandas.DataFrame
-        The training rows and the rows to test on.
-    near_threshold : float, default 0.8
-        Jaccard similarity of word 5-shingles at which rows count as near duplicates.
-    seed : int, default 42
-        MinHash seed.
-
-    Returns
-    -------
-    tuple of (pandas.DataFrame, int)
-        The test rows that are not leaks (original index and order) and how many were dropped.
-
-    Examples
-    --------
-    >>> train = pd.DataFrame({"text": ["The cat sat on the mat today."]})
-    >>> test = pd.DataFrame({"text": ["the CAT sat on the mat today!", "A dog ran home."]})
-    >>> kept, dropped = drop_leaks(train, test)
-    >>> kept["text"].tolist(), dropped
-    (['A dog ran home.'], 1)
-    """
-    if len(test) == 0 or len(train) == 0:
-        return test, 0
-    both = pd.concat([train, test], ignore_index=True)
-    clusters = deduplicate(both, threshold=near_threshold, seed=seed).cluster
-    train_clusters = set(clusters.iloc[: len(train)].tolist())
-    keep = np.array([c not in train_clusters for c in clusters.iloc[len(train) :]], dtype=bool)
-    return test[keep], int((~keep).sum())
 
 
 def stratified_subsample(frame: pd.DataFrame, max_rows: int | None, seed: int) -> pd.DataFrame:

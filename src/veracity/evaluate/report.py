@@ -60,10 +60,7 @@ if TYPE_CHECKING:
     from veracity.evaluate.robustness import RobustnessReport
 
 __all__ = [
-    "PUBLISHED",
     "DatasetEvaluation",
-    "PublishedResult",
-    "audit_tables",
     "build_report",
     "score_dataset",
     "write_report",

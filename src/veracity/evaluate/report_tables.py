@@ -3,6 +3,8 @@
 Everything here turns results (metric reports, the cross-dataset matrix as a dict,
 audit dicts, robustness reports, published numbers) into :class:`Table` objects of
 strings and ``<img>`` dicts; :mod:`veracity.evaluate.report` puts them on the page.
+This module never imports :mod:`~veracity.evaluate.report` (the report uses the tables,
+not the other way round): a dataset's evaluation is read through :class:`Evaluated`.
 """
 
 from __future__ import annotations
@@ -11,14 +13,15 @@ import base64
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from veracity.evaluate.published import PublishedResult
 
 if TYPE_CHECKING:
-    from veracity.evaluate.report import DatasetEvaluation
+    from veracity.evaluate.metrics import MetricReport
 
 __all__ = [
+    "Evaluated",
     "Table",
     "audit_tables",
     "cross_tables",
@@ -29,6 +32,25 @@ __all__ = [
     "robustness_table",
     "summary_table",
 ]
+
+
+class Evaluated(Protocol):
+    """What :func:`summary_table` reads of a dataset's evaluation (a ``DatasetEvaluation``)."""
+
+    @property
+    def name(self) -> str:
+        """The dataset's name."""
+        ...
+
+    @property
+    def metrics(self) -> MetricReport:
+        """The model's metrics on it."""
+        ...
+
+    @property
+    def in_training(self) -> str | None:
+        """Why it overlaps the model's training data, or None."""
+        ...
 
 
 def image(png: bytes, alt: str) -> dict[str, Any]:
@@ -134,7 +156,7 @@ def audit_tables(audit: Mapping[str, Any], title: str = "", depth: int = 0) -> l
     return tables
 
 
-def summary_table(evaluations: Sequence[DatasetEvaluation]) -> Table:
+def summary_table(evaluations: Sequence[Evaluated]) -> Table:
     """The model's metrics on each dataset, one row per dataset."""
     rows = []
     for ev in evaluations:

@@ -14,7 +14,6 @@ from veracity.evaluate.metrics import (
     multiclass_report,
     risk_coverage,
 )
-from veracity.models.claims import model_input
 from veracity.types import FAKE, RELIABLE
 
 if TYPE_CHECKING:
@@ -33,8 +32,8 @@ def predict_proba_batched(
 ) -> NDArray[np.float64]:
     """``estimator.predict_proba`` in batches, calling ``advance(n)`` after each (progress bars).
 
-    ``texts`` may also be a frame of texts and metadata (see
-    :func:`veracity.models.claims.model_input`); it is then sliced by rows.
+    ``texts`` may also be a frame of texts and metadata (what a metadata model's
+    ``model_input`` gives, see :mod:`veracity.models.protocol`); it is then sliced by rows.
     """
     parts = []
     for start in range(0, len(texts), batch_size):
@@ -150,7 +149,7 @@ def evaluate_dataset(
             for t, p, u, h in zip(texts, p_fake, novelty, half, strict=True)
         ]
     else:
-        X = model_input(estimator, dataset.frame, texts)
+        X = estimator.model_input(dataset)
         proba = predict_proba_batched(estimator, X, advance=advance)
         if FAKE in classes:
             p_fake = proba[:, classes.index(FAKE)]

@@ -5,6 +5,11 @@ scikit-learn estimator with every default written out. A change of behaviour
 (new defaults, new features) gets a new name (``.v2``); a published ``.v1`` is
 never edited, so a model card's ``preset`` always means the same recipe.
 
+Every estimator follows one protocol (:class:`veracity.models.protocol.VeracityModel`):
+scikit-learn's ``fit`` / ``predict_proba``, plus ``model_input(data)``, which turns a
+dataset, a frame with a ``doc`` column, or texts into the ``X`` the model takes
+(texts for the text models, texts and metadata for ``claims-meta.v1``).
+
 Estimator modules are imported by the factories, not here, so importing
 ``veracity.models`` (or ``veracity.models.artifact``) does not load scikit-learn.
 """

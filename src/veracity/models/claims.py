@@ -20,8 +20,8 @@ include the rating of the statement being judged (a label leak), so metadata nam
 starting with ``credit_`` are refused and such columns in ``X`` are ignored.
 
 With ``metadata=()`` the model reads the statement only (preset ``claims-lr.v1``);
-with the default metadata it is ``claims-meta.v1``. :func:`model_input` builds the
-``X`` an estimator wants from a dataset frame (training and evaluation use it).
+with the default metadata it is ``claims-meta.v1``. :meth:`ClaimsClassifier.model_input`
+builds its ``X`` from a dataset (training and evaluation call it).
 """
 
 from __future__ import annotations
@@ -56,15 +56,16 @@ from veracity.models.calibrators import fit_calibrated, temperature_proba
 from veracity.models.claims_metadata import (
     count_table,
     metadata_documents,
+    metadata_frame,
     metadata_token,
-    model_input,
     out_of_fold_prior,
     prior_rows,
 )
+from veracity.models.protocol import TextInput, model_frame, model_texts
 from veracity.text import prepare
 from veracity.types import FAKE, Evidence, Label
 
-__all__ = ["METADATA", "ClaimsClassifier", "model_input", "out_of_fold_prior"]
+__all__ = ["METADATA", "ClaimsClassifier", "out_of_fold_prior"]
 
 #: Metadata columns :class:`ClaimsClassifier` can read, as named in veracity's LIAR frame.
 METADATA: tuple[str, ...] = ("speaker", "party", "state", "job", "subject", "context")
@@ -86,7 +87,7 @@ def _check_positive(name: str, value: Any) -> None:
         raise InputError(f"{name} must be a positive number, got {value!r}")
 
 
-class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class ClaimsClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Calibrated logistic regression on a claim's text and, optionally, its metadata.
 
     Parameters
@@ -167,7 +168,7 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     'speaker: bob'
     """
 
-    #: Every metadata column the class can read (:func:`model_input` passes those present).
+    #: Every metadata column the class can read (:meth:`model_input` passes those present).
     metadata_columns: ClassVar[tuple[str, ...]] = METADATA
 
     def __init__(
@@ -207,8 +208,33 @@ class ClaimsClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     @property
     def uses_metadata(self) -> tuple[str, ...]:
-        """The metadata columns this model reads (what :func:`model_input` passes it)."""
+        """The metadata columns this model reads (what :meth:`model_input` passes it)."""
         return tuple(c for c in self.metadata_columns if c in tuple(self.metadata))
+
+    def model_input(self, data: Any) -> Any:
+        """``X`` for the rows of ``data``: their texts, plus the metadata this model reads.
+
+        Parameters
+        ----------
+        data : Dataset, pandas.DataFrame or sequence of str
+            A dataset, a frame with a ``doc`` column of model texts (and possibly
+            ``speaker``, ``party``… columns), or texts (see :mod:`veracity.models.protocol`).
+
+        Returns
+        -------
+        list of str or pandas.DataFrame
+            The texts, or a frame with a ``text`` column and those of
+            :attr:`uses_metadata` that ``data`` has (never ``credit_*``).
+
+        Examples
+        --------
+        >>> frame = pd.DataFrame({"doc": ["Taxes went up."], "speaker": ["a"], "credit_false": [3]})
+        >>> ClaimsClassifier().model_input(frame).columns.tolist()
+        ['text', 'speaker']
+        >>> ClaimsClassifier(metadata=()).model_input(frame)
+        ['Taxes went up.']
+        """
+        return metadata_frame(model_texts(data), model_frame(data), self.uses_metadata)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

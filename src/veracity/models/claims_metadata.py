@@ -1,8 +1,9 @@
 """The metadata blocks of :class:`~veracity.models.claims.ClaimsClassifier`.
 
-:func:`model_input` builds the ``X`` an estimator wants from a dataset frame
-(the text, plus the metadata columns it uses). Two things are computed from a
-claim's metadata (who said it, where, on what):
+:func:`metadata_frame` builds the ``X`` of a metadata model (the text, plus the
+metadata columns it uses; :meth:`ClaimsClassifier.model_input
+<veracity.models.claims.ClaimsClassifier.model_input>` calls it). Two things are
+computed from a claim's metadata (who said it, where, on what):
 
 * **tokens**: each cell as lower-case ``column=value`` tokens ("a TV interview" in
   ``context`` → ``context=tv``, ``context=interview``; one ``subject=…`` per
@@ -28,9 +29,9 @@ from sklearn.model_selection import KFold
 __all__ = [
     "count_table",
     "metadata_documents",
+    "metadata_frame",
     "metadata_token",
     "metadata_tokens",
-    "model_input",
     "out_of_fold_prior",
     "prior_rows",
 ]
@@ -40,39 +41,37 @@ _MULTI = {"subject", "context"}
 _MISSING = {"", "nan", "none", "<na>"}
 
 
-def model_input(estimator: Any, frame: pd.DataFrame, texts: Sequence[str]) -> Any:
-    """What ``estimator`` takes as ``X`` for the rows of ``frame``.
+def metadata_frame(texts: Sequence[str], frame: Any, columns: Sequence[str]) -> Any:
+    """The ``X`` of a metadata model: ``texts`` in ``text``, then ``columns`` of ``frame``.
 
     Parameters
     ----------
-    estimator : estimator
-        A veracity estimator; one whose ``uses_metadata`` names columns (like
-        :class:`ClaimsClassifier`) gets a frame, any other one the texts.
-    frame : pandas.DataFrame
-        The rows (a dataset frame, possibly with ``speaker``, ``party``… columns).
     texts : sequence of str
-        The model text of each row (e.g. ``title + text``), in ``frame``'s order.
+        The model text of each row, in ``frame``'s order.
+    frame : pandas.DataFrame or None
+        The rows (a dataset frame, possibly with ``speaker``, ``party``… columns).
+    columns : sequence of str
+        The metadata columns the model reads; those ``frame`` lacks are left out.
 
     Returns
     -------
     list of str or pandas.DataFrame
-        ``list(texts)``, or a frame with a ``text`` column and those of the
-        estimator's metadata columns that ``frame`` has.
+        ``list(texts)`` when ``frame`` has none of ``columns``, else a frame with a
+        ``text`` column and those columns (as str).
 
     Examples
     --------
-    >>> from veracity.models.claims import ClaimsClassifier
     >>> frame = pd.DataFrame({"speaker": ["a"], "credit_false": [3]})
-    >>> model_input(ClaimsClassifier(), frame, ["Taxes went up."]).columns.tolist()
+    >>> metadata_frame(["Taxes went up."], frame, ("speaker", "party")).columns.tolist()
     ['text', 'speaker']
-    >>> model_input(ClaimsClassifier(metadata=()), frame, ["Taxes went up."])
+    >>> metadata_frame(["Taxes went up."], frame, ())
     ['Taxes went up.']
     """
-    columns = [c for c in getattr(estimator, "uses_metadata", ()) if c in frame.columns]
-    if not columns:
+    present = [c for c in columns if frame is not None and c in frame.columns]
+    if not present:
         return list(texts)
     out = pd.DataFrame({"text": list(texts)})
-    for column in columns:
+    for column in present:
         out[column] = frame[column].astype(str).to_numpy()
     return out
 

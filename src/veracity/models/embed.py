@@ -74,6 +74,7 @@ from veracity.models.embed_cache import (
     encoder_version,
     load_encoder,
 )
+from veracity.models.protocol import TextInput
 from veracity.text import is_normalized, prepare
 from veracity.types import FAKE, Evidence, Label
 
@@ -198,7 +199,7 @@ def _shorten(text: str) -> str:
     return text if len(text) <= _TERM_CHARS else text[: _TERM_CHARS - 1].rstrip() + "\u2026"
 
 
-class MiniLMLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class MiniLMLogisticClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Calibrated logistic regression on all-MiniLM-L6-v2 embeddings of each text.
 
     Parameters

@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 from veracity.errors import InputError
 from veracity.models import PRESETS, fit_model, make_model
 from veracity.models._text_input import check_texts
+from veracity.models.protocol import TextInput
 from veracity.types import FAKE, RELIABLE, Evidence
 
 __all__ = ["StackedEnsemble"]
@@ -64,7 +65,7 @@ def _logit(p: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-class StackedEnsemble(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class StackedEnsemble(TextInput, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Stack presets: out-of-fold member log-odds into a logistic-regression combiner.
 
     Binary only (fake / reliable or any two labels).

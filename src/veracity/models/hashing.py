@@ -59,6 +59,7 @@ from veracity.models.hashing_features import (
     salted_hashes,
     sublinear_l2,
 )
+from veracity.models.protocol import TextInput
 from veracity.text import prepare
 from veracity.types import FAKE, Evidence, Label
 
@@ -79,7 +80,7 @@ _AVERAGING_BUFFERS = frozenset(
 )
 
 
-class HashingSGDClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Calibrated SGD logistic regression on hashed word and character n-grams.
 
     Constant memory (no vocabulary) and :meth:`partial_fit` for out-of-core

@@ -49,6 +49,7 @@ from veracity.models.calibrators import (
     fit_temperature,
     temperature_proba,
 )
+from veracity.models.protocol import TextInput
 from veracity.text import prepare
 from veracity.types import Evidence
 
@@ -56,10 +57,6 @@ __all__ = ["TemperatureScaling", "TfidfLogisticClassifier", "fit_temperature", "
 
 _CALIBRATIONS = ("sigmoid", "isotonic", "temperature")
 _EPS = 1e-12
-
-# Older private names, kept importable.
-_check_texts = check_texts
-_check_ngram_range = check_ngram_range
 
 
 def _check_max_features(name: str, value: Any) -> None:
@@ -102,7 +99,7 @@ def _drop_domain_features(
     return sp.csr_matrix(features.multiply(keep[None, :])), [names[i] for i in order]
 
 
-class TfidfLogisticClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class TfidfLogisticClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Calibrated logistic regression on word and character TF-IDF of each text.
 
     Parameters

@@ -60,6 +60,7 @@ from sklearn.utils.validation import check_is_fitted
 from veracity.errors import InputError
 from veracity.explain import Contributions
 from veracity.models._text_input import check_texts
+from veracity.models.protocol import TextInput
 from veracity.models.style_features import (
     ATTRIBUTION_WORDS,
     FORM_FEATURES,
@@ -153,7 +154,7 @@ class StyleFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 _FORM_FREE, _FULL = "form_free", "full"
 
 
-class StyleLGBMClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class StyleLGBMClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Calibrated LightGBM on :class:`StyleFeatures` of each text.
 
     Parameters

@@ -157,11 +157,6 @@ class Service:
         self._sessions = None
 
     @property
-    def detector_loaded(self) -> bool:
-        """True once the detector is in memory."""
-        return self._detector is not None
-
-    @property
     def detector(self) -> Detector:
         """The detector, loaded (once, thread-safely) on first use."""
         if self._detector is None:
