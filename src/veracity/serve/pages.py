@@ -4,6 +4,9 @@ Every form is a plain HTML POST answered with a redirect (post/redirect/get), so
 page works without JavaScript; ``static/app.js`` only adds small comforts. Every POST
 form carries a CSRF token (:mod:`veracity.serve.csrf`); a missing or wrong one gets a
 403 page.
+
+Also here: the API reference at ``/docs`` (the app's OpenAPI document rendered by
+:mod:`veracity.serve.apidocs`, no script and nothing from another site) and the favicon.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from veracity.errors import InputError
+from veracity.serve import apidocs
 from veracity.serve.api import check_and_store
 from veracity.serve.auth import address_retry_after
 from veracity.serve.csrf import FIELD, csrf_token, csrf_valid, set_csrf_cookie
@@ -34,6 +38,7 @@ __all__ = ["highlight", "router", "static_path", "templates"]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+STATIC = Path(__file__).with_name("static")
 
 
 @pass_context
@@ -57,6 +62,7 @@ def csrf_field(context: Any, form: str) -> Markup:
 templates.env.globals["static_path"] = static_path
 templates.env.globals["csrf_field"] = csrf_field
 templates.env.globals["scope"] = SCOPE
+templates.env.globals["prose"] = apidocs.prose
 templates.env.filters["percent"] = format_probability
 
 EXPLAIN_NOT_SURE = (
@@ -299,3 +305,31 @@ def model_page(request: Request, service: ServiceDep) -> Response:
     """The model card: what the model is, what it learned from, how well it does."""
     card = service.detector.model.card.to_dict()
     return _page(request, "model.html", {"card": card, "metrics": _metric_rows(card["metrics"])})
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> Response:
+    """The API reference: every route, its parameters, bodies and answers; no script."""
+    spec = request.app.openapi()
+    return _page(
+        request,
+        "docs.html",
+        {
+            "info": spec.get("info", {}),
+            "openapi_version": spec.get("openapi", ""),
+            "openapi_url": request.app.openapi_url,
+            "operations": apidocs.operations(spec),
+            "schemas": apidocs.schemas(spec),
+            "security": apidocs.security_schemes(spec),
+        },
+    )
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon browsers ask for at this fixed path (pages link ``/static/favicon.svg``)."""
+    return FileResponse(
+        STATIC / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

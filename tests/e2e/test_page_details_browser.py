@@ -1,0 +1,108 @@
+"""Page and API details (#14) in a real browser against the real service.
+
+The API reference works with every other host unreachable; the favicon is served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from veracity.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "seed_article.txt"
+ARTICLE = (
+    "WASHINGTON (Reuters) - The Senate committee said on Friday that the budget report from "
+    "the agency showed the economy grew 2 percent, officials said, adding that the minister "
+    "would present the figures to lawmakers next week."
+)
+LONG_URL = "https://news.example/" + "/".join(["a-very-long-path-segment-of-a-story"] * 12)
+LONG_WORD = "Supercalifragilistic" * 15
+
+
+def _watch(page: Any) -> tuple[list[str], list[str]]:
+    """(console errors and warnings, URLs answered 4xx/5xx) of ``page`` from now on."""
+    console: list[str] = []
+    failed: list[str] = []
+    page.on(
+        "console",
+        lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None,
+    )
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    return console, failed
+
+
+def _offline(page: Any) -> list[str]:
+    """Abort every request to a host other than 127.0.0.1; returns the aborted URLs."""
+    aborted: list[str] = []
+
+    def handle(route: Any) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            aborted.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", handle)
+    return aborted
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Any:
+    """The bundled model, loaded once for the module (a first check need not load it)."""
+    from veracity.detector import Detector
+
+    return Detector.from_path(None, settings=Settings())
+
+
+@pytest.fixture
+def server(tmp_path: Path, live_app: Callable[[Any], str], bundled: Any) -> str:
+    from veracity.serve.app import create_app
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'e2e.db'}")
+    return live_app(create_app(settings, bundled))
+
+
+def test_api_docs_render_with_the_network_cut_off(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    aborted = _offline(page)
+    console, failed = _watch(page)
+    page.goto(f"{server}/docs")
+    check = page.locator("#op-post--v1-check")
+    expect(check.get_by_role("heading", level=3)).to_have_text("POST /v1/check")
+    expect(check).to_contain_text("Check one document")
+    expect(check.locator('a[href="#schema-CheckRequest"]')).to_be_visible()
+    spec = page.request.get(f"{server}/openapi.json").json()
+    operations = [(m.upper(), p) for p, item in spec["paths"].items() for m in item]
+    shown = page.locator("[data-testid=operation] h3").all_inner_texts()
+    assert [" ".join(t.split()) for t in shown] == [f"{m} {p}" for m, p in operations]
+    page.locator('a[href="#schema-CheckRequest"]').first.click()
+    expect(page.locator("#schema-CheckRequest")).to_be_in_viewport()
+    page.get_by_role("link", name="/openapi.json").first.click()
+    assert page.url == f"{server}/openapi.json"
+    assert aborted == [] and failed == [] and console == [], (aborted, failed, console)
+
+
+def test_favicon_is_served(server: str, browser: Any) -> None:
+    page = browser.new_page()
+    console, failed = _watch(page)
+    page.goto(f"{server}/")
+    icons = page.locator("link[rel=icon]")
+    assert icons.count() >= 1
+    types = {"/static/favicon.svg": "image/svg+xml", "/favicon.ico": "image/x-icon"}
+    for href in icons.evaluate_all("links => links.map(l => l.getAttribute('href'))"):
+        answer = page.request.get(f"{server}{href}")
+        assert answer.status == 200, href
+        assert answer.headers["content-type"].split(";")[0] == types[href]
+    ico = page.request.get(f"{server}/favicon.ico")
+    assert ico.status == 200 and ico.body()[:4] == b"\x00\x00\x01\x00"
+    page.goto(f"{server}/history")
+    assert failed == [] and console == [], (failed, console)
