@@ -1,6 +1,7 @@
 """Page and API details (#14) in a real browser against the real service.
 
-The API reference works with every other host unreachable; the favicon is served.
+The API reference works with every other host unreachable; no page scrolls sideways on
+a 390 px phone; the favicon is served.
 """
 
 from __future__ import annotations
@@ -89,6 +90,37 @@ def test_api_docs_render_with_the_network_cut_off(server: str, browser: Any) -> 
     page.get_by_role("link", name="/openapi.json").first.click()
     assert page.url == f"{server}/openapi.json"
     assert aborted == [] and failed == [] and console == [], (aborted, failed, console)
+
+
+def test_no_page_scrolls_sideways_on_a_phone(server: str, browser: Any) -> None:
+    """Several stored checks with long URLs and long words; 390 px wide, like a phone."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    console, failed = _watch(page)
+    texts = {}
+    for i in range(4):
+        long = [f"{LONG_URL}?story={i}", LONG_WORD][:: 1 if i % 2 else -1]
+        text = f"{long[0]} {long[1]} {ARTICLE}"
+        answer = page.request.post(f"{server}/v1/check", data={"text": text}, timeout=120_000)
+        assert answer.ok, answer.text()
+        texts[answer.json()["id"]] = text
+    ids = list(texts)
+    for path in ("/history", f"/checks/{ids[0]}", "/", "/model", "/docs"):
+        page.goto(f"{server}{path}")
+        width = page.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert width[0] <= width[1], (path, width)
+        assert width[1] <= 390
+    page.goto(f"{server}/history")
+    # every check is there, the start of its text readable (wrapped, not clipped away)
+    for check_id, text in texts.items():
+        row = page.locator("tr", has=page.locator(f'a[href="/checks/{check_id}"]'))
+        cell = row.locator(".text-cell")
+        assert cell.is_visible()
+        assert text[:120] in "".join(cell.inner_text().split())
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert failed == [] and console == [], (failed, console)
 
 
 def test_favicon_is_served(server: str, browser: Any) -> None:

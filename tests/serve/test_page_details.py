@@ -1,4 +1,4 @@
-"""Page and API details (#14): the offline API reference and the favicon."""
+"""Page and API details (#14): the offline API reference, the favicon, history on a phone."""
 
 from __future__ import annotations
 
@@ -91,3 +91,14 @@ def test_favicon_is_served_and_linked(client: TestClient) -> None:
         assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
         assert '<link rel="icon" href="/favicon.ico"' in html
     assert "/favicon.ico" not in client.get("/openapi.json").json()["paths"]
+
+
+# -- history at phone width ----------------------------------------------------------
+
+
+def test_history_cells_carry_their_column_names(client: TestClient, article: str) -> None:
+    """On narrow screens each row becomes a card; its cells label themselves."""
+    client.post("/check", data={**form_token(client), "text": article})
+    html = client.get("/history").text
+    for label in ("#", "When (UTC)", "Verdict", "P(fake)", "Feedback", "Text"):
+        assert f'data-label="{label}"' in html
