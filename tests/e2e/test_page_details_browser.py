@@ -1,7 +1,9 @@
 """Page and API details (#14) in a real browser against the real service.
 
 The API reference works with every other host unreachable; no page scrolls sideways on
-a 390 px phone; the favicon is served.
+a 390 px phone; the favicon is served; the gauge's "not sure" bands sit where the
+detector's thresholds are; the evidence comes before the feedback buttons, neither of
+them preselected.
 """
 
 from __future__ import annotations
@@ -137,4 +139,85 @@ def test_favicon_is_served(server: str, browser: Any) -> None:
     ico = page.request.get(f"{server}/favicon.ico")
     assert ico.status == 200 and ico.body()[:4] == b"\x00\x00\x01\x00"
     page.goto(f"{server}/history")
+    assert failed == [] and console == [], (failed, console)
+
+
+def _box(page: Any, selector: str) -> dict[str, float]:
+    box: dict[str, float] = page.locator(selector).bounding_box()
+    return box
+
+
+def test_gauge_marks_the_not_sure_bands(
+    tmp_path: Path, live_app: Any, browser: Any, bundled: Any
+) -> None:
+    """The settings' band (set to 20%-70% here) and the model's own band for this text."""
+    from veracity.detector import Detector
+    from veracity.serve.app import create_app
+
+    text = SEED.read_text(encoding="utf-8") if SEED.is_file() else ARTICLE
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'band.db'}", abstain_low=0.2, abstain_high=0.7
+    )
+    detector = Detector(bundled.model, settings)
+    server = live_app(create_app(settings, detector))
+    page = browser.new_page()
+    console, failed = _watch(page)
+    answer = page.request.post(f"{server}/v1/check", data={"text": text}, timeout=120_000).json()
+    page.goto(f"{server}/checks/{answer['id']}")
+
+    track = _box(page, ".gauge-track")
+    settings_band = _box(page, "[data-testid=band-settings]")
+    assert (settings_band["x"] - track["x"]) / track["width"] == pytest.approx(0.2, abs=0.005)
+    assert settings_band["width"] / track["width"] == pytest.approx(0.5, abs=0.005)
+
+    p_fake, _, halfwidth = detector.scores([text])
+    assert halfwidth is not None  # the bundled model has a band of its own
+    half = float(halfwidth[0])
+    model_band = _box(page, "[data-testid=band-model]")
+    assert (model_band["x"] - track["x"]) / track["width"] == pytest.approx(0.5 - half, abs=0.005)
+    assert model_band["width"] / track["width"] == pytest.approx(2 * half, abs=0.005)
+    assert float(p_fake[0]) == pytest.approx(answer["probability"])
+
+    marker = _box(page, ".gauge-marker")
+    centre = marker["x"] + marker["width"] / 2
+    assert (centre - track["x"]) / track["width"] == pytest.approx(answer["probability"], abs=0.005)
+    caption = page.locator("#gauge-caption").inner_text()
+    assert "20% to 70%" in caption
+    assert f"{(0.5 - half) * 100:.0f}% to {(0.5 + half) * 100:.0f}%" in caption
+    assert failed == [] and console == [], (failed, console)
+
+
+def test_evidence_first_and_no_answer_suggested(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    console, failed = _watch(page)
+    page.goto(f"{server}/")
+    page.get_by_label("Article text").fill(ARTICLE)
+    page.get_by_role("button", name="Check").click()
+    page.wait_for_url("**/checks/*", timeout=60_000)
+    order = page.evaluate(
+        """() => {
+            const evidence = document.getElementById("evidence-heading");
+            const text = document.querySelector(".article");
+            return [...document.querySelectorAll("button[name=agree]")].map(b =>
+                Boolean(evidence.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING)
+                && Boolean(text.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING));
+        }"""
+    )
+    assert order == [True, True]
+    agree = page.get_by_role("button", name="Agree", exact=True)
+    disagree = page.get_by_role("button", name="Disagree", exact=True)
+    assert page.evaluate("document.activeElement.tagName") != "BUTTON"
+    style = (
+        "b => { const s = getComputedStyle(b);"
+        " return [s.backgroundColor, s.color, s.borderColor, s.fontWeight]; }"
+    )
+    assert agree.evaluate(style) == disagree.evaluate(style)
+    for button in (agree, disagree):
+        assert button.get_attribute("autofocus") is None
+        assert button.get_attribute("aria-pressed") in (None, "false")
+        assert not button.evaluate("b => b.matches(':focus, :active')")
+    agree.click()
+    expect(page.get_by_role("status")).to_contain_text("feedback was saved")
     assert failed == [] and console == [], (failed, console)

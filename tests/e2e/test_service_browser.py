@@ -63,7 +63,7 @@ def test_paste_check_agree_history(server: str, browser: Any, tmp_path: Path) ->
     marks = page.locator(".article mark")
     assert marks.count() >= 1
     assert "weight" in (marks.first.get_attribute("title") or "")
-    expect(page.locator("meter#gauge")).to_be_visible()
+    expect(page.locator("svg#gauge")).to_be_visible()
     check_url = page.url
     shot = tmp_path / "result.png"
     page.screenshot(path=str(shot), full_page=True)

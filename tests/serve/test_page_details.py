@@ -1,8 +1,11 @@
-"""Page and API details (#14): the offline API reference, the favicon, history on a phone."""
+"""Page and API details (#14): the offline API reference, the favicon, the gauge's
+"not sure" band, evidence before feedback, history on a phone."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -91,6 +94,83 @@ def test_favicon_is_served_and_linked(client: TestClient) -> None:
         assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
         assert '<link rel="icon" href="/favicon.ico"' in html
     assert "/favicon.ico" not in client.get("/openapi.json").json()["paths"]
+
+
+# -- the result page -----------------------------------------------------------------
+
+
+def _band(html: str, kind: str) -> tuple[float, float, float, float] | None:
+    """(data-low, data-high, x %, width %) of the gauge's band of ``kind``."""
+    found = re.search(
+        rf'class="gauge-band gauge-band-{kind}"[^>]*data-low="([\d.]+)" data-high="([\d.]+)"'
+        r'\s+x="([\d.]+)%"[^>]*width="([\d.]+)%"',
+        html,
+    )
+    return tuple(float(g) for g in found.groups()) if found else None  # type: ignore[return-value]
+
+
+@pytest.fixture
+def wide_band(tmp_path: Path, detector: Detector) -> Iterator[tuple[TestClient, Settings]]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'band.db'}", abstain_low=0.2, abstain_high=0.7
+    )
+    with TestClient(create_app(settings, Detector(detector.model, settings))) as c:
+        yield c, settings
+
+
+def test_gauge_marks_the_bands_the_detector_uses(
+    wide_band: tuple[TestClient, Settings], detector: Detector, article: str
+) -> None:
+    client, _ = wide_band
+    r = client.post("/check", data={**form_token(client), "text": article})
+    html = r.text
+    low, high, x, width = _band(html, "settings") or pytest.fail("no settings band")
+    assert (low, high) == (0.2, 0.7)
+    assert x == pytest.approx(20.0) and width == pytest.approx(50.0)
+    # the bundled model has its own band around 0.5, which widens with the text's novelty
+    _, _, halfwidth = detector.scores([article])
+    assert halfwidth is not None
+    half = float(halfwidth[0])
+    model = _band(html, "model") or pytest.fail("no model band")
+    assert model[0] == pytest.approx(0.5 - half, abs=1e-4)
+    assert model[1] == pytest.approx(0.5 + half, abs=1e-4)
+    assert model[2] == pytest.approx((0.5 - half) * 100, abs=1e-3)
+    assert model[3] == pytest.approx(2 * half * 100, abs=1e-3)
+    assert "20% to 70%" in html
+    stored = client.get(f"/v1/checks/{r.url.path.rsplit('/', 1)[1]}").json()["probability"]
+    marker = re.search(r'class="gauge-marker" x1="([\d.]+)%"', html)
+    assert marker and float(marker.group(1)) == pytest.approx(stored * 100, abs=1e-3)
+
+
+def test_a_model_without_its_own_band_shows_the_settings_band_only(
+    client: TestClient, detector: Detector, article: str
+) -> None:
+    """A check made by another model than the one serving: only the settings' band."""
+    r = client.post("/check", data={**form_token(client), "text": article})
+    check_id = int(r.url.path.rsplit("/", 1)[1])
+    service = client.app.state.service  # type: ignore[attr-defined]
+    with service.session() as session:
+        from veracity.store.models import Check
+
+        session.get(Check, check_id).model_id = "some-older-model"
+        session.commit()
+    html = client.get(f"/checks/{check_id}").text
+    assert _band(html, "settings") is not None
+    assert _band(html, "model") is None and "Dashed outline" not in html
+
+
+def test_evidence_comes_before_the_feedback_buttons_and_neither_is_preselected(
+    client: TestClient, article: str
+) -> None:
+    html = client.post("/check", data={**form_token(client), "text": article}).text
+    assert html.index('id="evidence-heading"') < html.index('id="feedback-heading"')
+    assert html.index('<div class="article">') < html.index('name="agree"')
+    buttons = re.findall(r'<button type="submit" name="agree"[^>]*>', html)
+    assert len(buttons) == 2
+    classes = {re.search(r'class="([^"]*)"', b).group(1) for b in buttons}  # type: ignore[union-attr]
+    assert classes == {"choice"}  # the same look: neither is the suggested answer
+    for button in buttons:
+        assert "autofocus" not in button and "aria-pressed" not in button
 
 
 # -- history at phone width ----------------------------------------------------------

@@ -52,7 +52,7 @@ def test_form_post_without_js_shows_the_verdict_with_highlights(
     assert re.fullmatch(r"/checks/\d+", location)
     html = client.get(location).text
     assert 'data-testid="verdict">reliable<' in html
-    assert "<meter" in html and "Probability that this text is fake" in html
+    assert 'id="gauge"' in html and "Probability that this text is fake" in html
     # a whole percent, never a false 0% / 100%; and what veracity judges, in the footer
     assert re.search(r'data-testid="probability">(&lt;1%|&gt;99%|[1-9][0-9]?%)<', html)
     assert "cannot tell whether the facts in it are true" in html

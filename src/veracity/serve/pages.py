@@ -23,7 +23,7 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
-from veracity.errors import InputError
+from veracity.errors import InputError, VeracityError
 from veracity.serve import apidocs
 from veracity.serve.api import check_and_store
 from veracity.serve.auth import address_retry_after
@@ -32,9 +32,10 @@ from veracity.serve.problems import status_for
 from veracity.serve.reputation import SOURCE, lookup
 from veracity.serve.state import Service, get_service, get_session
 from veracity.store import repository
+from veracity.store.models import Check
 from veracity.types import SCOPE, format_probability
 
-__all__ = ["highlight", "router", "static_path", "templates"]
+__all__ = ["highlight", "not_sure_bands", "router", "static_path", "templates"]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -208,6 +209,32 @@ def _not_found(request: Request, check_id: int) -> Response:
     )
 
 
+def not_sure_bands(service: Service, check: Check) -> list[dict[str, Any]]:
+    """The "not sure" bands on P(fake) that the detector applies to ``check``'s text.
+
+    Always the settings' band (``abstain_low`` to ``abstain_high``). When the serving
+    model made the check and has a band of its own (``halfwidth`` around 0.5, wider for
+    texts unlike its training texts), that band too, for this very text, from
+    :meth:`veracity.detector.Detector.scores`. A model that cannot be loaded gives the
+    settings' band only.
+    """
+    settings = service.settings
+    bands: list[dict[str, Any]] = [
+        {"kind": "settings", "low": settings.abstain_low, "high": settings.abstain_high}
+    ]
+    try:
+        detector = service.detector
+        if detector.model_id != check.model_id:
+            return bands
+        _, _, halfwidth = detector.scores([check.text])
+    except VeracityError:
+        return bands
+    if halfwidth is not None and float(halfwidth[0]) > 0:
+        half = float(halfwidth[0])
+        bands.append({"kind": "model", "low": max(0.0, 0.5 - half), "high": min(1.0, 0.5 + half)})
+    return bands
+
+
 @router.get("/checks/{check_id}", response_class=HTMLResponse)
 def result(
     request: Request,
@@ -230,6 +257,7 @@ def result(
             "explain_not_sure": EXPLAIN_NOT_SURE,
             "low": settings.abstain_low,
             "high": settings.abstain_high,
+            "bands": not_sure_bands(service, check),
             "thanks": thanks,
             "reputation": lookup(check.url) if check.url else None,
             "reputation_source": SOURCE,
