@@ -3,11 +3,12 @@
 The API reference works with every other host unreachable; no page scrolls sideways on
 a 390 px phone; the favicon is served; the gauge's "not sure" bands sit where the
 detector's thresholds are; the evidence comes before the feedback buttons, neither of
-them preselected.
+them preselected; the model page shows abstention only where it was measured.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -220,4 +221,42 @@ def test_evidence_first_and_no_answer_suggested(server: str, browser: Any) -> No
         assert not button.evaluate("b => b.matches(':focus, :active')")
     agree.click()
     expect(page.get_by_role("status")).to_contain_text("feedback was saved")
+    assert failed == [] and console == [], (failed, console)
+
+
+def test_model_page_shows_abstention_only_where_measured(
+    tmp_path: Path, live_app: Any, browser: Any, bundled: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    from veracity.detector import Detector
+    from veracity.evaluate.metrics import evaluate_binary
+    from veracity.serve.app import create_app
+
+    labels = ["fake", "reliable", "fake", "reliable"] * 3
+    p_fake = [0.9, 0.2, 0.55, 0.45, 0.7, 0.1, 0.35, 0.6, 0.8, 0.3, 0.52, 0.05]
+    abstained = [abs(p - 0.5) < 0.1 for p in p_fake]  # 4 of 12
+    metrics = {
+        "trained": evaluate_binary(labels, p_fake, n_boot=20).to_dict(),
+        "evaluated": evaluate_binary(labels, p_fake, abstained=abstained, n_boot=20).to_dict(),
+    }
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'model.db'}")
+    card = dataclasses.replace(bundled.model.card, metrics=metrics)
+    detector = Detector(dataclasses.replace(bundled.model, card=card), settings)
+    server = live_app(create_app(settings, detector))
+    page = browser.new_page()
+    console, failed = _watch(page)
+    page.goto(f"{server}/model")
+    rows = page.locator("table.metrics tbody tr")
+
+    def row(data: str, name: str) -> Any:
+        return rows.filter(has=page.locator("td", has_text=data)).filter(
+            has=page.locator("td", has_text=name)
+        )
+
+    expect(row("trained", "abstention rate")).to_contain_text("not measured")
+    expect(row("evaluated", "abstention rate")).to_contain_text("33.3% (4 of 12)")
+    expect(row("evaluated", "accuracy when answered")).to_have_count(1)
+    expect(row("trained", "accuracy when answered")).to_have_count(0)
+    expect(page.locator("table.metrics td", has_text="abstained")).to_have_count(0)
     assert failed == [] and console == [], (failed, console)

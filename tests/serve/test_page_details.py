@@ -1,8 +1,9 @@
 """Page and API details (#14): the offline API reference, the favicon, the gauge's
-"not sure" band, evidence before feedback, history on a phone."""
+"not sure" band, evidence before feedback, and abstention shown only where measured."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from veracity.detector import Detector
+from veracity.evaluate.metrics import evaluate_binary
 from veracity.serve.app import create_app
 from veracity.serve.headers import CSP
 from veracity.settings import Settings
@@ -182,3 +184,61 @@ def test_history_cells_carry_their_column_names(client: TestClient, article: str
     html = client.get("/history").text
     for label in ("#", "When (UTC)", "Verdict", "P(fake)", "Feedback", "Text"):
         assert f'data-label="{label}"' in html
+
+
+# -- the model page ------------------------------------------------------------------
+
+
+def _client_with_metrics(tmp_path: Path, detector: Detector, metrics: dict) -> TestClient:  # type: ignore[type-arg]
+    card = dataclasses.replace(detector.model.card, metrics=metrics)
+    model = dataclasses.replace(detector.model, card=card)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'model.db'}")
+    return TestClient(create_app(settings, Detector(model, settings)))
+
+
+def _model_rows(html: str) -> dict[tuple[str, str], str]:
+    table = html.split('<table class="metrics">', 1)[1].split("</table>", 1)[0]
+    return {
+        (data, name): value
+        for data, name, value in re.findall(
+            r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", table
+        )
+    }
+
+
+def test_model_page_says_not_measured_where_abstention_was_not_measured(
+    tmp_path: Path, detector: Detector
+) -> None:
+    # what `veracity train` records: scored without verdicts, so "abstained": 0 means nothing
+    unmeasured = evaluate_binary(LABELS, P_FAKE, n_boot=20).to_dict()
+    assert unmeasured["abstained"] == 0 and unmeasured["accuracy_answered"] is None
+    # what `veracity evaluate` records with the detector's verdicts: 4 of 8 not sure
+    abstained = [abs(p - 0.5) < 0.15 for p in P_FAKE]
+    measured = evaluate_binary(LABELS, P_FAKE, abstained=abstained, n_boot=20).to_dict()
+    metrics = {"held-out": unmeasured, "liar": measured}
+    with _client_with_metrics(tmp_path, detector, metrics) as c:
+        html = c.get("/model").text
+    rows = _model_rows(html)
+    assert rows[("held-out", "abstention rate")] == "not measured"
+    assert ("held-out", "abstained") not in rows
+    assert ("held-out", "accuracy when answered") not in rows
+    assert rows[("liar", "abstention rate")] == "50.0% (4 of 8)"
+    assert rows[("liar", "accuracy when answered")] == f"{measured['accuracy_answered']:.3f}"
+    assert "abstained 0" not in html and "<td>abstained</td>" not in html
+
+
+def test_model_page_counts_a_measured_zero_and_the_bundled_card(
+    tmp_path: Path, detector: Detector
+) -> None:
+    """Measured and none abstained is 0.0%; the bundled card was scored without verdicts."""
+    none = evaluate_binary(LABELS, P_FAKE, abstained=[False] * 8, n_boot=20).to_dict()
+    with _client_with_metrics(tmp_path, detector, {"test": none}) as c:
+        rows = _model_rows(c.get("/model").text)
+    assert rows[("test", "abstention rate")] == "0.0% (0 of 8)"
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bundled.db'}")
+    with TestClient(create_app(settings, detector)) as c:
+        rows = _model_rows(c.get("/model").text)
+    bundled = detector.model.card.metrics
+    for data, values in bundled.items():
+        if values.get("accuracy_answered") is None and values.get("abstained") == 0:
+            assert rows[(data, "abstention rate")] == "not measured"

@@ -300,31 +300,67 @@ def history(
     return _page(request, "history.html", {"page": result, "label": label})
 
 
+def _fmt(value: Any) -> str | None:
+    """A metric's value (and its interval, when it has one) as text; None if not a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
+    if isinstance(value, dict) and isinstance(value.get("value"), int | float):
+        low = value.get("low", value.get("ci_low"))
+        high = value.get("high", value.get("ci_high"))
+        ci = f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
+        return f"{value['value']:.3f}{ci}"
+    return None
+
+
+def _abstention(metrics: dict[str, Any]) -> str:
+    """The abstention rate of one evaluation, or "not measured".
+
+    An evaluation scored without the detector's verdicts (as ``veracity train`` scores
+    its test sets) records ``abstained: 0`` and ``accuracy_answered: null``: that 0 is
+    not a measurement. Abstention was measured when some text was abstained on or the
+    accuracy on the answered texts is known.
+    """
+    count = metrics.get("abstained")
+    answered = metrics.get("accuracy_answered")
+    if isinstance(count, bool) or not isinstance(count, int):
+        return "not measured"
+    if count == 0 and answered is None:
+        return "not measured"
+    n = metrics.get("n")
+    if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+        return f"{count / n:.1%} ({count:,} of {n:,})"
+    return f"{count:,} texts"
+
+
 def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(dataset, metric, "value [low, high]") rows from a card's free-form metrics."""
+    """(dataset, metric, "value [low, high]") rows from a card's free-form metrics.
+
+    ``abstained`` and ``accuracy_answered`` become an "abstention rate" row, which says
+    "not measured" where abstention was not measured (see :func:`_abstention`).
+    """
     rows: list[tuple[str, str, str]] = []
 
-    def fmt(value: Any) -> str | None:
-        if isinstance(value, bool) or value is None:
-            return None
-        if isinstance(value, int | float):
-            return f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
-        if isinstance(value, dict) and isinstance(value.get("value"), int | float):
-            low = value.get("low", value.get("ci_low"))
-            high = value.get("high", value.get("ci_high"))
-            ci = f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
-            return f"{value['value']:.3f}{ci}"
-        return None
+    def add(data: str, values: dict[str, Any]) -> list[tuple[str, Any]]:
+        nested = []
+        for key, value in values.items():
+            if key in ("abstained", "accuracy_answered"):
+                continue
+            shown = _fmt(value)
+            if shown is not None:
+                rows.append((data, key, shown))
+            elif isinstance(value, dict):
+                nested.append((key, value))
+        if "abstained" in values or "accuracy_answered" in values:
+            rows.append((data, "abstention rate", _abstention(values)))
+            answered = _fmt(values.get("accuracy_answered"))
+            if answered is not None:
+                rows.append((data, "accuracy when answered", answered))
+        return nested
 
-    for key, value in metrics.items():
-        shown = fmt(value)
-        if shown is not None:
-            rows.append(("", key, shown))
-        elif isinstance(value, dict):
-            for name, inner in value.items():
-                shown = fmt(inner)
-                if shown is not None:
-                    rows.append((key, name, shown))
+    for key, value in add("", metrics):
+        add(key, value)
     return rows
 
 
