@@ -9,10 +9,7 @@ installs both; elsewhere the test skips.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,36 +39,12 @@ def _csp_errors(messages: list[str]) -> list[str]:
     return [m for m in messages if "Content Security Policy" in m]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    """The real app under uvicorn in a thread; yields its base URL."""
-    import uvicorn
-
+def server(tmp_path: Path, live_app: Callable[[Any], str]) -> str:
+    """The real app under uvicorn in a thread; its base URL."""
     from veracity.serve.app import create_app
 
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'e2e.db'}")
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    return live_app(create_app(Settings(database_url=f"sqlite:///{tmp_path / 'e2e.db'}")))
 
 
 def test_paste_check_agree_history(server: str, browser: Any, tmp_path: Path) -> None:
@@ -90,7 +63,7 @@ def test_paste_check_agree_history(server: str, browser: Any, tmp_path: Path) ->
     marks = page.locator(".article mark")
     assert marks.count() >= 1
     assert "weight" in (marks.first.get_attribute("title") or "")
-    expect(page.locator("meter#gauge")).to_be_visible()
+    expect(page.locator("svg#gauge")).to_be_visible()
     check_url = page.url
     shot = tmp_path / "result.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -184,29 +157,3 @@ def test_form_posted_from_another_site_is_refused(server: str, browser: Any) -> 
     page.goto(f"{server}/v1/checks/{check_id}")
     feedback = page.evaluate("JSON.parse(document.body.innerText).feedback")
     assert [f["agree"] for f in feedback] == [True]
-
-
-def test_api_docs_run_under_their_own_policy(server: str, browser: Any) -> None:
-    """/docs loads Swagger UI from its CDN and starts it inline: its policy allows both."""
-    stub = (
-        "window.SwaggerUIBundle = (config) => {"
-        " document.getElementById('swagger-ui').textContent = 'swagger for ' + config.url;"
-        " return {}; };"
-        "SwaggerUIBundle.presets = {apis: {}}; SwaggerUIBundle.SwaggerUIStandalonePreset = {};"
-    )
-
-    def cdn(route: Any) -> None:  # no network here: the CDN answers with a stand-in
-        css = route.request.url.endswith(".css")
-        route.fulfill(
-            status=200,
-            content_type="text/css" if css else "text/javascript",
-            body="" if css else stub,
-        )
-
-    page = browser.new_page()
-    console = _console(page)
-    page.route("https://cdn.jsdelivr.net/**", cdn)
-    page.route("https://fastapi.tiangolo.com/**", lambda route: route.abort())
-    page.goto(f"{server}/docs")
-    assert page.locator("#swagger-ui").text_content() == "swagger for /openapi.json"
-    assert _csp_errors(console) == [], console

@@ -6,7 +6,9 @@
 
 The database is migrated to the newest schema when the app starts; the model loads
 on first use (or is the ``detector`` given). Errors are RFC 9457 problem JSON; every
-response carries security headers (:mod:`veracity.serve.headers`). With
+response carries security headers (:mod:`veracity.serve.headers`). The API reference at
+``/docs`` is rendered by the app itself (:mod:`veracity.serve.apidocs`), so it works
+offline under the same strict policy as every other page. With
 ``require_api_key`` the ``/v1`` routes need an API key (see :mod:`veracity.serve.auth`);
 every request is answered within ``request_timeout_seconds``.
 """
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI
@@ -70,6 +71,11 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
         version=__version__,
         description="Tell reliable news from fake news: calibrated verdicts with evidence.",
         lifespan=lifespan,
+        # FastAPI's Swagger UI and ReDoc pages load from a CDN: blank offline, and they
+        # need script from another site. /docs is the app's own page (pages.api_docs).
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.service = service
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
@@ -79,14 +85,13 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
     # added last, so outermost: the deadline covers reading the body too
     app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout_seconds)
-    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
     # outside the deadline too, so a 503 or 413 answer gets the headers as well
-    app.add_middleware(SecurityHeadersMiddleware, docs_paths=[p for p in docs if p])
+    app.add_middleware(SecurityHeadersMiddleware)
     guard = [Depends(require_api_key)] if settings.require_api_key else []
     app.include_router(api.router, dependencies=guard)
     app.include_router(api.system_router)
     app.include_router(pages.router)
-    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     return app
 
 

@@ -4,6 +4,9 @@ Every form is a plain HTML POST answered with a redirect (post/redirect/get), so
 page works without JavaScript; ``static/app.js`` only adds small comforts. Every POST
 form carries a CSRF token (:mod:`veracity.serve.csrf`); a missing or wrong one gets a
 403 page.
+
+Also here: the API reference at ``/docs`` (the app's OpenAPI document rendered by
+:mod:`veracity.serve.apidocs`, no script and nothing from another site) and the favicon.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
-from veracity.errors import InputError
+from veracity.errors import InputError, VeracityError
+from veracity.serve import apidocs
 from veracity.serve.api import check_and_store
 from veracity.serve.auth import address_retry_after
 from veracity.serve.csrf import FIELD, csrf_token, csrf_valid, set_csrf_cookie
@@ -28,12 +32,14 @@ from veracity.serve.problems import status_for
 from veracity.serve.reputation import SOURCE, lookup
 from veracity.serve.state import Service, get_service, get_session
 from veracity.store import repository
+from veracity.store.models import Check
 from veracity.types import SCOPE, format_probability
 
-__all__ = ["highlight", "router", "static_path", "templates"]
+__all__ = ["highlight", "not_sure_bands", "router", "static_path", "templates"]
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+STATIC = Path(__file__).with_name("static")
 
 
 @pass_context
@@ -57,6 +63,7 @@ def csrf_field(context: Any, form: str) -> Markup:
 templates.env.globals["static_path"] = static_path
 templates.env.globals["csrf_field"] = csrf_field
 templates.env.globals["scope"] = SCOPE
+templates.env.globals["prose"] = apidocs.prose
 templates.env.filters["percent"] = format_probability
 
 EXPLAIN_NOT_SURE = (
@@ -202,6 +209,32 @@ def _not_found(request: Request, check_id: int) -> Response:
     )
 
 
+def not_sure_bands(service: Service, check: Check) -> list[dict[str, Any]]:
+    """The "not sure" bands on P(fake) that the detector applies to ``check``'s text.
+
+    Always the settings' band (``abstain_low`` to ``abstain_high``). When the serving
+    model made the check and has a band of its own (``halfwidth`` around 0.5, wider for
+    texts unlike its training texts), that band too, for this very text, from
+    :meth:`veracity.detector.Detector.scores`. A model that cannot be loaded gives the
+    settings' band only.
+    """
+    settings = service.settings
+    bands: list[dict[str, Any]] = [
+        {"kind": "settings", "low": settings.abstain_low, "high": settings.abstain_high}
+    ]
+    try:
+        detector = service.detector
+        if detector.model_id != check.model_id:
+            return bands
+        _, _, halfwidth = detector.scores([check.text])
+    except VeracityError:
+        return bands
+    if halfwidth is not None and float(halfwidth[0]) > 0:
+        half = float(halfwidth[0])
+        bands.append({"kind": "model", "low": max(0.0, 0.5 - half), "high": min(1.0, 0.5 + half)})
+    return bands
+
+
 @router.get("/checks/{check_id}", response_class=HTMLResponse)
 def result(
     request: Request,
@@ -224,6 +257,7 @@ def result(
             "explain_not_sure": EXPLAIN_NOT_SURE,
             "low": settings.abstain_low,
             "high": settings.abstain_high,
+            "bands": not_sure_bands(service, check),
             "thanks": thanks,
             "reputation": lookup(check.url) if check.url else None,
             "reputation_source": SOURCE,
@@ -266,31 +300,67 @@ def history(
     return _page(request, "history.html", {"page": result, "label": label})
 
 
+def _fmt(value: Any) -> str | None:
+    """A metric's value (and its interval, when it has one) as text; None if not a number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
+    if isinstance(value, dict) and isinstance(value.get("value"), int | float):
+        low = value.get("low", value.get("ci_low"))
+        high = value.get("high", value.get("ci_high"))
+        ci = f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
+        return f"{value['value']:.3f}{ci}"
+    return None
+
+
+def _abstention(metrics: dict[str, Any]) -> str:
+    """The abstention rate of one evaluation, or "not measured".
+
+    An evaluation scored without the detector's verdicts (as ``veracity train`` scores
+    its test sets) records ``abstained: 0`` and ``accuracy_answered: null``: that 0 is
+    not a measurement. Abstention was measured when some text was abstained on or the
+    accuracy on the answered texts is known.
+    """
+    count = metrics.get("abstained")
+    answered = metrics.get("accuracy_answered")
+    if isinstance(count, bool) or not isinstance(count, int):
+        return "not measured"
+    if count == 0 and answered is None:
+        return "not measured"
+    n = metrics.get("n")
+    if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+        return f"{count / n:.1%} ({count:,} of {n:,})"
+    return f"{count:,} texts"
+
+
 def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(dataset, metric, "value [low, high]") rows from a card's free-form metrics."""
+    """(dataset, metric, "value [low, high]") rows from a card's free-form metrics.
+
+    ``abstained`` and ``accuracy_answered`` become an "abstention rate" row, which says
+    "not measured" where abstention was not measured (see :func:`_abstention`).
+    """
     rows: list[tuple[str, str, str]] = []
 
-    def fmt(value: Any) -> str | None:
-        if isinstance(value, bool) or value is None:
-            return None
-        if isinstance(value, int | float):
-            return f"{value:.3f}" if isinstance(value, float) else f"{value:,}"
-        if isinstance(value, dict) and isinstance(value.get("value"), int | float):
-            low = value.get("low", value.get("ci_low"))
-            high = value.get("high", value.get("ci_high"))
-            ci = f" [{low:.3f}, {high:.3f}]" if low is not None and high is not None else ""
-            return f"{value['value']:.3f}{ci}"
-        return None
+    def add(data: str, values: dict[str, Any]) -> list[tuple[str, Any]]:
+        nested = []
+        for key, value in values.items():
+            if key in ("abstained", "accuracy_answered"):
+                continue
+            shown = _fmt(value)
+            if shown is not None:
+                rows.append((data, key, shown))
+            elif isinstance(value, dict):
+                nested.append((key, value))
+        if "abstained" in values or "accuracy_answered" in values:
+            rows.append((data, "abstention rate", _abstention(values)))
+            answered = _fmt(values.get("accuracy_answered"))
+            if answered is not None:
+                rows.append((data, "accuracy when answered", answered))
+        return nested
 
-    for key, value in metrics.items():
-        shown = fmt(value)
-        if shown is not None:
-            rows.append(("", key, shown))
-        elif isinstance(value, dict):
-            for name, inner in value.items():
-                shown = fmt(inner)
-                if shown is not None:
-                    rows.append((key, name, shown))
+    for key, value in add("", metrics):
+        add(key, value)
     return rows
 
 
@@ -299,3 +369,31 @@ def model_page(request: Request, service: ServiceDep) -> Response:
     """The model card: what the model is, what it learned from, how well it does."""
     card = service.detector.model.card.to_dict()
     return _page(request, "model.html", {"card": card, "metrics": _metric_rows(card["metrics"])})
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> Response:
+    """The API reference: every route, its parameters, bodies and answers; no script."""
+    spec = request.app.openapi()
+    return _page(
+        request,
+        "docs.html",
+        {
+            "info": spec.get("info", {}),
+            "openapi_version": spec.get("openapi", ""),
+            "openapi_url": request.app.openapi_url,
+            "operations": apidocs.operations(spec),
+            "schemas": apidocs.schemas(spec),
+            "security": apidocs.security_schemes(spec),
+        },
+    )
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon browsers ask for at this fixed path (pages link ``/static/favicon.svg``)."""
+    return FileResponse(
+        STATIC / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
