@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from veracity._extras import require
 from veracity.batch.partitions import (
     DEFAULT_PARTITION_ROWS,
     Columns,
@@ -151,6 +152,7 @@ def train_files(
     from veracity.models.artifact import ModelCard
     from veracity.training import TrainResult
 
+    require("batch", "out-of-core training (train_files)")
     say: Stage = stage or (lambda _name: None)
     settings = settings if settings is not None else Settings()
     columns = columns or Columns(label_col=None)
@@ -344,6 +346,7 @@ def train_sources(
 
     from veracity.data import load_dataset
 
+    require("batch", "veracity train --engine dask")
     settings = settings if settings is not None else Settings()
     columns = columns or Columns(label_col=None)
     with tempfile.TemporaryDirectory(prefix="veracity-datasets-") as tmp:

@@ -15,6 +15,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from veracity._extras import require
 from veracity.errors import InputError
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PRESETS",
+    "PRESET_EXTRAS",
     "claims_lr_v1",
     "claims_meta_v1",
     "fit_model",
@@ -29,6 +31,7 @@ __all__ = [
     "hashing_sgd_v2",
     "make_model",
     "minilm_lr_v1",
+    "require_preset",
     "stack_light_v1",
     "stack_v1",
     "style_lgbm_v1",
@@ -387,6 +390,29 @@ PRESETS: dict[str, Callable[..., BaseEstimator]] = {
 }
 
 
+#: The optional extras a preset needs beyond the core install (a stack: its members').
+PRESET_EXTRAS: dict[str, tuple[str, ...]] = {
+    "style-lgbm.v1": ("style",),
+    "minilm-lr.v1": ("embed",),
+}
+
+
+def require_preset(preset: str, params: Any = None) -> None:
+    """Raise :class:`~veracity.errors.MissingExtraError` when ``preset`` needs a missing extra.
+
+    A stack needs what its members need: ``params["members"]`` when given, else the
+    preset's own. Unknown presets pass (:func:`make_model` says they are unknown).
+    """
+    stacks = {"stack.v1": _STACK_V1, "stack-light.v1": _STACK_LIGHT_V1}
+    members: Any = (preset,)
+    if preset in stacks:
+        given = params.get("members") if isinstance(params, dict) else None
+        members = given if isinstance(given, list | tuple) else stacks[preset]["members"]
+    for member in members:
+        for extra in PRESET_EXTRAS.get(str(member), ()):
+            require(extra, f"the {member} model")
+
+
 def make_model(preset: str, **params: Any) -> BaseEstimator:
     """An unfitted estimator of the named preset, with ``params`` overriding its values.
 
@@ -394,6 +420,8 @@ def make_model(preset: str, **params: Any) -> BaseEstimator:
     ------
     veracity.errors.InputError
         For an unknown preset (the message lists the known ones) or parameter.
+    veracity.errors.MissingExtraError
+        The preset needs an extra that is not installed (``style``, ``embed``).
 
     Examples
     --------
@@ -406,6 +434,7 @@ def make_model(preset: str, **params: Any) -> BaseEstimator:
         raise InputError(
             f"unknown model preset {preset!r}; known presets: {', '.join(sorted(PRESETS))}"
         ) from None
+    require_preset(preset, params)
     return factory(**params)
 
 
