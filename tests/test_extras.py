@@ -137,15 +137,20 @@ class Missing(MetaPathFinder):
 
 sys.meta_path.insert(0, Missing())
 from veracity.errors import MissingExtraError
+TEXTS = [f"the senate passed the budget bill {i}" for i in range(6)]
+TEXTS += [f"shocking secret miracle cure {i}" for i in range(6)]
+LABELS = ["reliable"] * 6 + ["fake"] * 6
 try:
     exec(sys.argv[2])
 except MissingExtraError as exc:
     print(type(exc).__name__, isinstance(exc, ImportError), exc.exit_code, exc, sep="|")
 """
 
+_MAKE = "from veracity.models import make_model; make_model"
 API_CASES = [
-    ("style", ["lightgbm"], "from veracity.models import make_model; make_model('style-lgbm.v1')"),
-    ("embed", ["torch"], "from veracity.models import make_model; make_model('minilm-lr.v1')"),
+    ("style", ["lightgbm"], f"{_MAKE}('style-lgbm.v1', cv=2).fit(TEXTS, LABELS)"),
+    ("embed", ["torch"], f"{_MAKE}('minilm-lr.v1', cv=2).fit(TEXTS, LABELS)"),
+    ("embed", ["torch"], f"{_MAKE}('stack.v1').fit(TEXTS, LABELS)"),
     ("serve", ["fastapi"], "import veracity.serve.app"),
     ("serve", ["sqlalchemy"], "import veracity.store.repository"),
     ("batch", ["dask"], "from veracity.batch import score_files; score_files(['x.csv'], 'o')"),

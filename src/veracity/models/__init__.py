@@ -402,6 +402,9 @@ def require_preset(preset: str, params: Any = None) -> None:
 
     A stack needs what its members need: ``params["members"]`` when given, else the
     preset's own. Unknown presets pass (:func:`make_model` says they are unknown).
+    :func:`make_model` itself does not check (building an estimator only stores its
+    parameters); fitting does, and so do ``veracity train`` (before reading any data)
+    and :func:`~veracity.models.artifact.load_model` (before reading the model).
     """
     stacks = {"stack.v1": _STACK_V1, "stack-light.v1": _STACK_LIGHT_V1}
     members: Any = (preset,)
@@ -420,8 +423,6 @@ def make_model(preset: str, **params: Any) -> BaseEstimator:
     ------
     veracity.errors.InputError
         For an unknown preset (the message lists the known ones) or parameter.
-    veracity.errors.MissingExtraError
-        The preset needs an extra that is not installed (``style``, ``embed``).
 
     Examples
     --------
@@ -434,7 +435,6 @@ def make_model(preset: str, **params: Any) -> BaseEstimator:
         raise InputError(
             f"unknown model preset {preset!r}; known presets: {', '.join(sorted(PRESETS))}"
         ) from None
-    require_preset(preset, params)
     return factory(**params)
 
 
