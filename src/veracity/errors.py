@@ -12,14 +12,16 @@ it into RFC 9457 problem JSON.
     │   ├── DataFormatError        a dataset file that cannot be read as asked
     │   └── SettingsError          a VERACITY_* variable has a value that is not allowed
     ├── StoreError                 the database cannot be opened or migrated (exit 2)
+    ├── MissingExtraError          an optional extra is not installed; says what to pip install
+    │                              (exit 2; also an ImportError)
     ├── ModelError                 problems with a model artifact (exit 3)
     │   ├── ModelNotFoundError     no artifact at the given place
     │   └── ModelIntegrityError    hash mismatch, untrusted types, bad card, zip bomb
     └── ServeError                 ``veracity serve`` cannot listen: port in use (exit 4)
 
-CLI exit codes: 0 success, 1 an unexpected failure, 2 bad input, options, settings or
-database configuration, 3 a model that cannot be used, 4 the web service cannot listen
-on its host and port, 130 interrupted (Ctrl-C).
+CLI exit codes: 0 success, 1 an unexpected failure, 2 bad input, options, settings,
+database configuration or a missing extra, 3 a model that cannot be used, 4 the web
+service cannot listen on its host and port, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = [
     "DataFormatError",
     "InputError",
     "InputTooLargeError",
+    "MissingExtraError",
     "ModelError",
     "ModelIntegrityError",
     "ModelNotFoundError",
@@ -66,6 +69,18 @@ class StoreError(VeracityError):
     """The database cannot be opened or migrated (bad URL, missing directory, not a database).
 
     Exit code 2: the fix is in the configuration (``VERACITY_DATABASE_URL``).
+    """
+
+    exit_code = 2
+
+
+class MissingExtraError(VeracityError, ImportError):
+    """A command, preset or model needs an optional extra that is not installed.
+
+    The message names the extra and the command that installs it, e.g.
+    ``veracity serve needs the 'serve' extra (no module named 'fastapi'): pip install
+    "veracity[serve]"``. Exit code 2, like other setup problems whose fix is on the
+    user's side; an :class:`ImportError` too, so ``except ImportError`` still catches it.
     """
 
     exit_code = 2

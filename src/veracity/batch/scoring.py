@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from veracity._extras import require
 from veracity.batch.output import OutputFolder, temporary_name
 from veracity.batch.partitions import (
     DEFAULT_PARTITION_ROWS,
@@ -170,6 +171,7 @@ def cluster_client(scheduler: str | None = None, workers: int = 2) -> Iterator[A
     """
     import logging
 
+    require("batch", "Dask (veracity batch, veracity train --engine dask)")
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -319,6 +321,7 @@ def score_files(
     >>> score_files(["news/*.parquet"], "scored.parquet")  # doctest: +SKIP
     BatchResult(output=PosixPath('scored.parquet'), partitions=12, skipped=0, ...)
     """
+    require("batch", "veracity batch")
     import dask
     import dask.dataframe as dd
     from distributed import as_completed

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from veracity._extras import require
 from veracity.batch.partitions import (
     DEFAULT_PARTITION_ROWS,
     Columns,
@@ -158,6 +159,7 @@ def _train_files(
     from veracity.models.artifact import ModelCard
     from veracity.training import TrainResult
 
+    require("batch", "out-of-core training (train_files)")
     say: Stage = stage or (lambda _name: None)
     if not 0 <= test_size < 1:
         raise InputError(f"--test-size must be in [0, 1), got {test_size}")
@@ -369,6 +371,7 @@ def train_out_of_core(
 
     from veracity.data import load_dataset
 
+    require("batch", "veracity train --engine dask")
     settings = settings if settings is not None else Settings()
     given = dict(columns or {})
     cols = Columns(

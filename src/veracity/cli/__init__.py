@@ -5,8 +5,9 @@ that veracity raises on purpose become one line on stderr and a non-zero exit
 code; nothing prints a traceback. Exit codes (see :mod:`veracity.errors`):
 
 * 0 — done;
-* 2 — bad input: an argument, an option, a file, a ``VERACITY_*`` setting, or a
-  database that cannot be opened or migrated;
+* 2 — bad input: an argument, an option, a file, a ``VERACITY_*`` setting, a
+  database that cannot be opened or migrated, or an optional extra that is not
+  installed (the message says what to ``pip install``);
 * 3 — the model cannot be used (missing, tampered, invalid card, over the zip limits);
 * 4 — ``veracity serve`` cannot listen on its host and port (e.g. the port is in use);
 * 130 — interrupted (Ctrl-C).

@@ -14,6 +14,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from veracity._extras import require
 from veracity.cli._common import (
     CrossOpt,
     DataOpt,
@@ -292,6 +293,7 @@ def report(
 
     cols = _columns(text_col, title_col, label_col, id_col, positive)
     with _errors():
+        require("report", "veracity report")
         if max_rows is not None and not cross:
             raise InputError("--max-rows applies to --cross only")
         settings = Settings()

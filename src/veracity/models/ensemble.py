@@ -33,7 +33,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
-from veracity.models import PRESETS, fit_model, make_model
+from veracity.models import PRESETS, fit_model, make_model, require_preset
 from veracity.models._text_input import check_texts
 from veracity.models.protocol import TextInput
 from veracity.types import FAKE, RELIABLE, Evidence
@@ -133,6 +133,7 @@ class StackedEnsemble(TextInput, ClassifierMixin, BaseEstimator):  # type: ignor
                 raise InputError(
                     f"unknown member preset {preset!r}; known presets: {', '.join(sorted(PRESETS))}"
                 )
+            require_preset(preset)  # before any member is fitted
         if not isinstance(self.cv, Integral) or isinstance(self.cv, bool) or self.cv < 2:
             raise InputError(f"cv must be an int >= 2, got {self.cv!r}")
         if not isinstance(self.C, Real) or isinstance(self.C, bool) or not self.C > 0:

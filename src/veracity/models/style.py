@@ -57,6 +57,7 @@ from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from veracity._extras import require
 from veracity.errors import InputError
 from veracity.explain import Contributions
 from veracity.models._text_input import check_texts
@@ -262,6 +263,7 @@ class StyleLGBMClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: i
             raise InputError(f"reg_lambda must be a number >= 0, got {lam!r}")
 
     def _lgbm(self, seed: int) -> Any:
+        require("style", "StyleLGBMClassifier")
         from lightgbm import LGBMClassifier
 
         return LGBMClassifier(
@@ -547,6 +549,7 @@ class StyleLGBMClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: i
         models: dict[str, str] | None = state.pop("_booster_models", None)
         super().__setstate__(state)
         if models is not None:
+            require("style", "a style-lgbm model")
             from lightgbm import Booster
 
             self.boosters_ = {name: Booster(model_str=text) for name, text in models.items()}
