@@ -20,6 +20,7 @@ COMPONENT = {
     "errors": "base",
     "types": "base",
     "settings": "base",
+    "_extras": "base",  # which optional extra a feature needs (imports only errors)
     "data": "data",
     "models": "models",
     "explain": "models",  # per-prediction evidence of the linear models, used by them
