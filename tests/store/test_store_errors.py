@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from veracity.cli import app
 from veracity.errors import StoreError
-from veracity.store.migrate import current_revision, make_engine, upgrade
+from veracity.store.migrate import HEAD, current_revision, make_engine, upgrade
 
 runner = CliRunner()
 NOT_A_DATABASE = b"id,title,text\n1,hello,this is a CSV file, not a database\n" * 50
@@ -86,5 +86,5 @@ def test_a_good_database_still_opens(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'good.db'}"
     upgrade(url)
     engine = make_engine(url)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == HEAD
     engine.dispose()

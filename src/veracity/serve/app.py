@@ -72,8 +72,10 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
         lifespan=lifespan,
     )
     app.state.service = service
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.state.address_limiter = RateLimiter(settings.rate_limit_per_address_per_minute)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, service.session)
+    app.state.address_limiter = RateLimiter(
+        settings.rate_limit_per_address_per_minute, service.session
+    )
     app.state.csrf_secret = new_secret()
     install_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)
