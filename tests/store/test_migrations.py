@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy import inspect, text
 
@@ -68,3 +71,19 @@ def test_an_unknown_revision_is_a_store_error(database_url: str) -> None:
         upgrade(database_url, "9999")
     with pytest.raises(StoreError, match="cannot migrate database"):
         downgrade(database_url, "9999")
+
+
+def test_workers_starting_together_migrate_once(database_url: str) -> None:
+    """Each server process migrates at startup; on PostgreSQL an advisory lock makes the
+    others wait for the first (on SQLite, run `veracity db upgrade` before the workers)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrent startup migrations are serialised on PostgreSQL only")
+    code = "import sys; from veracity.store.migrate import upgrade; upgrade(sys.argv[1])"
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code, database_url], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    for run in runs:  # processes: Alembic's context is global, not for threads
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err.decode(errors="replace")[-1500:]
+    assert _tables(database_url) == (set().union(*TABLES.values()), HEAD)
