@@ -1,5 +1,7 @@
 """Several workers on one database share the per-key and per-address rate limits.
 
+And the key that signs the forms' CSRF tokens: a form from one worker posts to another.
+
 Two real servers (uvicorn processes serving ``veracity.serve.app:create_app``, as
 ``uvicorn --factory … --workers N`` runs them) on two ports use one database (a new
 PostgreSQL schema, or one SQLite file). With an allowance of 3 a minute, 3 requests split across
@@ -112,7 +114,7 @@ def _new_key(database_url: str) -> str:
 
 
 def _form(client: httpx.Client) -> dict[str, str]:
-    """The page's CSRF field from this server (each process signs with its own secret)."""
+    """The page's form, empty, with its CSRF field as this server made it."""
     found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
     assert found
     return {"csrf_token": found.group(1), "text": ""}
@@ -139,13 +141,15 @@ def test_the_limits_hold_across_two_worker_processes(
             assert 1 <= int(over.headers["retry-after"]) <= 20
         assert time.monotonic() - started < 18, "too slow to tell: a token refilled meanwhile"
 
-        # the page's form, per client address (both see 127.0.0.1): the same
-        forms = {on_a: _form(on_a), on_b: _form(on_b)}
+        # the page's form, per client address (both see 127.0.0.1): the same. The form
+        # comes from A; B takes its CSRF token too (the signing key is in the database)
+        form = _form(on_a)
+        on_b.cookies.update(on_a.cookies)
         started = time.monotonic()
         for client in (on_b, on_a, on_b):
-            assert client.post("/check", data=forms[client]).status_code == 422  # counted
+            assert client.post("/check", data=form).status_code == 422  # counted
         for client in (on_a, on_b):
-            over = client.post("/check", data=forms[client])
+            over = client.post("/check", data=form)
             assert over.status_code == 429, over.text[:300]
             assert "at most 3 a minute" in over.text
         assert time.monotonic() - started < 18, "too slow to tell: a token refilled meanwhile"

@@ -17,7 +17,7 @@ from veracity.types import Verdict
 TABLES = {
     "0001": {"checks", "feedback"},
     "0002": {"api_keys"},
-    "0003": {"rate_limits"},
+    "0003": {"rate_limits", "secrets"},
 }
 
 

@@ -1,4 +1,4 @@
-"""Rate-limit buckets in the database: exact under concurrent writers, on both backends."""
+"""What worker processes share in the database (rate-limit buckets, secrets), on both backends."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from veracity.errors import InputError
 from veracity.store.migrate import make_engine, upgrade
 from veracity.store.models import RateLimit
-from veracity.store.repository import prune_rate_limits, sessions, take_token
+from veracity.store.repository import prune_rate_limits, sessions, shared_secret, take_token
 
 
 @pytest.fixture
@@ -78,3 +78,17 @@ def test_prune_drops_only_full_buckets(session: Session) -> None:
 def test_an_allowance_below_one_is_refused(session: Session) -> None:
     with pytest.raises(InputError, match="per_minute"):
         take_token(session, "k", 0, 0.0)
+
+
+def test_a_shared_secret_is_made_once_and_read_by_everyone(engine: Engine) -> None:
+    """The forms' CSRF key: every worker (each its own session) gets the same bytes."""
+    make = sessions(engine)
+    with ThreadPoolExecutor(4) as pool:
+        got = set(pool.map(lambda _: _secret(make, "csrf"), range(8)))
+    assert len(got) == 1 and len(got.pop()) == 32
+    assert _secret(make, "other") != _secret(make, "csrf")
+
+
+def _secret(make: sessionmaker[Session], name: str) -> bytes:
+    with make() as session:
+        return shared_secret(session, name)

@@ -1,6 +1,7 @@
 """The tables: ``checks`` (one verdict each), ``feedback`` (a person's answer to one),
-``api_keys`` (hashes of the keys that may call the HTTP API) and ``rate_limits`` (each
-key's and client address's request allowance, shared by every worker process)."""
+``api_keys`` (hashes of the keys that may call the HTTP API), and what every worker
+process on one database shares: ``rate_limits`` (each key's and client address's
+request allowance) and ``secrets`` (e.g. the key that signs the forms' CSRF tokens)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["ApiKey", "Base", "Check", "Feedback", "RateLimit", "UTCDateTime", "utcnow"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Check",
+    "Feedback",
+    "RateLimit",
+    "Secret",
+    "UTCDateTime",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
@@ -141,3 +151,16 @@ class RateLimit(Base):
     tokens: Mapped[float] = mapped_column(Float)
     updated: Mapped[float] = mapped_column(Float, index=True)
     granted: Mapped[bool] = mapped_column(Boolean)
+
+
+class Secret(Base):
+    """A random secret made once and shared by every process on the database.
+
+    ``value`` is hex; :func:`veracity.store.repository.shared_secret` makes and reads it.
+    Whoever can read the database can read it, as they can every check.
+    """
+
+    __tablename__ = "secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from veracity.errors import InputError
-from veracity.store.models import ApiKey, Check, Feedback, RateLimit, utcnow
+from veracity.store.models import ApiKey, Check, Feedback, RateLimit, Secret, utcnow
 from veracity.text.controls import describe_control, find_control, replace_controls
 from veracity.text.formulas import escape_formula
 from veracity.types import FAKE, LABELS, RELIABLE, Verdict
@@ -46,6 +46,7 @@ __all__ = [
     "prune_rate_limits",
     "revoke_api_key",
     "sessions",
+    "shared_secret",
     "take_token",
 ]
 
@@ -393,6 +394,11 @@ def _bucket_name(bucket: str) -> str:
     return "sha256:" + hashlib.sha256(bucket.encode("utf-8", errors="surrogatepass")).hexdigest()
 
 
+def _insert(session: Session) -> Any:
+    """The dialect's ``insert`` (with ``on_conflict_do_update`` and ``_do_nothing``)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
 def take_token(session: Session, bucket: str, per_minute: int, now: float) -> float:
     """Take one request from ``bucket``'s allowance, atomically for every process.
 
@@ -423,8 +429,7 @@ def take_token(session: Session, bucket: str, per_minute: int, now: float) -> fl
     table = RateLimit.__table__
     cap = float(per_minute)
     rate = cap / REFILL_SECONDS
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table).values(
+    stmt = _insert(session)(table).values(
         bucket=_bucket_name(bucket), tokens=cap - 1.0, updated=now, granted=True
     )
     later = stmt.excluded.updated > table.c.updated
@@ -452,3 +457,20 @@ def prune_rate_limits(session: Session, now: float) -> int:
     result = session.execute(delete(RateLimit).where(RateLimit.updated < now - REFILL_SECONDS))
     session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def shared_secret(session: Session, name: str, nbytes: int = 32) -> bytes:
+    """The random secret called ``name``: made by the first process to ask, then shared.
+
+    Every worker process on the database gets the same bytes, and so does the next
+    start of the service. Commits.
+    """
+    table = Secret.__table__
+    fresh = secrets.token_hex(nbytes)
+    session.execute(
+        _insert(session)(table)
+        .values(name=name, value=fresh)
+        .on_conflict_do_nothing(index_elements=[table.c.name])
+    )
+    session.commit()
+    return bytes.fromhex(session.scalars(select(Secret.value).where(Secret.name == name)).one())

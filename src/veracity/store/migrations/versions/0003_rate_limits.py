@@ -1,4 +1,4 @@
-"""Create the rate_limits table (request allowances shared by every worker process).
+"""Create what every worker process on one database shares: rate_limits and secrets.
 
 Revision ID: 0003
 Revises: 0002
@@ -17,7 +17,7 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    """Create ``rate_limits``, one token bucket per API key or client address."""
+    """Create ``rate_limits`` (a token bucket per API key or client address) and ``secrets``."""
     op.create_table(
         "rate_limits",
         sa.Column("bucket", sa.String(100), primary_key=True),
@@ -26,8 +26,14 @@ def upgrade() -> None:
         sa.Column("granted", sa.Boolean(), nullable=False),
     )
     op.create_index("ix_rate_limits_updated", "rate_limits", ["updated"])
+    op.create_table(
+        "secrets",
+        sa.Column("name", sa.String(50), primary_key=True),
+        sa.Column("value", sa.String(128), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    """Drop ``rate_limits``."""
+    """Drop ``secrets`` and ``rate_limits``."""
+    op.drop_table("secrets")
     op.drop_table("rate_limits")
