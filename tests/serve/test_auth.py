@@ -214,7 +214,7 @@ def test_client_address_groups_ipv6_by_64_and_unmaps_ipv4() -> None:
     assert key("testclient") == "address:testclient"
 
 
-def test_idle_buckets_are_pruned_once_a_minute(make_session: sessionmaker[Session]) -> None:
+def test_the_limiters_table_stays_bounded(make_session: sessionmaker[Session]) -> None:
     """The table stays small: a bucket idle for a minute is full again, so it is deleted."""
     now = [0.0]
     limiter = RateLimiter(per_minute=1, sessions=make_session, clock=lambda: now[0])
