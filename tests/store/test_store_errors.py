@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,20 @@ def test_a_good_database_still_opens(tmp_path: Path) -> None:
     engine = make_engine(url)
     assert current_revision(engine) == HEAD
     engine.dispose()
+
+
+def test_an_unreachable_postgresql_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("psycopg", reason='the PostgreSQL driver: pip install "veracity[postgres]"')
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql+psycopg://veracity:hunter2@127.0.0.1:{port}/veracity"
+    monkeypatch.setenv("VERACITY_DATABASE_URL", url)
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert lines[0].startswith("error: cannot open database postgresql+psycopg://veracity:***@")
+    assert "Connection refused" in lines[0] and "hunter2" not in result.output
