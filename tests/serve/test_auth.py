@@ -1,34 +1,46 @@
 """API keys on the /v1 routes: off by default; 401 without a good key; 429 over the limit.
 
-And the per-address limit of the page's check form: 429 with Retry-After over it.
+And the per-address limit of the page's check form: 429 with Retry-After over it. Every
+test runs on SQLite and on PostgreSQL (the limits are kept in the database); across
+worker processes in tests/e2e/test_workers.py.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from veracity.detector import Detector
 from veracity.serve.app import create_app
-from veracity.serve.auth import MAX_TRACKED, RateLimiter, client_address
+from veracity.serve.auth import RateLimiter, client_address
 from veracity.serve.csrf import FIELD
 from veracity.settings import Settings
-from veracity.store.repository import create_api_key, revoke_api_key
+from veracity.store.migrate import make_engine, upgrade
+from veracity.store.models import RateLimit
+from veracity.store.repository import create_api_key, revoke_api_key, sessions
 
 
-def _settings(tmp_path: Path, **kw: object) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'auth.db'}", **kw)  # type: ignore[arg-type]
+def _settings(database_url: str, **kw: object) -> Settings:
+    return Settings(database_url=database_url, **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture
-def guarded(tmp_path: Path, detector: Detector) -> Iterator[TestClient]:
-    app = create_app(_settings(tmp_path, require_api_key=True, rate_limit_per_minute=5), detector)
+def settings(database_url: str) -> Settings:
+    """The ``client`` fixture's settings, on each database backend."""
+    return _settings(database_url)
+
+
+@pytest.fixture
+def guarded(database_url: str, detector: Detector) -> Iterator[TestClient]:
+    app = create_app(
+        _settings(database_url, require_api_key=True, rate_limit_per_minute=5), detector
+    )
     with TestClient(app) as c:
         yield c
 
@@ -108,18 +120,28 @@ def test_unknown_keys_do_not_use_up_anyones_allowance(guarded: TestClient) -> No
     assert guarded.get("/v1/checks", headers={"X-API-Key": key}).status_code == 200
 
 
-def test_rate_limit_zero_is_unlimited(tmp_path: Path, detector: Detector) -> None:
-    settings = _settings(tmp_path, require_api_key=True, rate_limit_per_minute=0)
+def test_rate_limit_zero_is_unlimited(database_url: str, detector: Detector) -> None:
+    settings = _settings(database_url, require_api_key=True, rate_limit_per_minute=0)
     with TestClient(create_app(settings, detector)) as client:
         key = _new_key(client)
         for _ in range(100):
             assert client.get("/healthz").status_code == 200
             assert client.get("/v1/checks", headers={"X-API-Key": key}).status_code == 200
+        with client.app.state.service.session() as session:  # type: ignore[attr-defined]
+            assert session.query(RateLimit).count() == 0  # the database is not touched
 
 
-def test_token_bucket_refills_evenly() -> None:
+@pytest.fixture
+def make_session(database_url: str) -> Iterator[sessionmaker[Session]]:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield sessions(engine)
+    engine.dispose()
+
+
+def test_token_bucket_refills_evenly(make_session: sessionmaker[Session]) -> None:
     now = [0.0]
-    limiter = RateLimiter(per_minute=60, clock=lambda: now[0])
+    limiter = RateLimiter(per_minute=60, sessions=make_session, clock=lambda: now[0])
     assert all(limiter.acquire("k") == 0.0 for _ in range(60))
     assert limiter.acquire("k") == pytest.approx(1.0)
     assert limiter.acquire("other") == 0.0
@@ -151,9 +173,9 @@ def test_the_check_form_is_limited_per_address_by_default(client: TestClient, ar
 
 
 def test_over_the_address_limit_is_a_readable_429_page(
-    tmp_path: Path, detector: Detector, article: str
+    database_url: str, detector: Detector, article: str
 ) -> None:
-    app = create_app(_settings(tmp_path, rate_limit_per_address_per_minute=3), detector)
+    app = create_app(_settings(database_url, rate_limit_per_address_per_minute=3), detector)
     with TestClient(app) as client:
         for _ in range(3):
             assert _form_post(client, article).status_code == 303
@@ -176,8 +198,8 @@ def test_over_the_address_limit_is_a_readable_429_page(
         assert _form_post(TestClient(app, client=("2001:db8:0:1::1", 1))).status_code == 422
 
 
-def test_address_limit_zero_is_unlimited(tmp_path: Path, detector: Detector) -> None:
-    app = create_app(_settings(tmp_path, rate_limit_per_address_per_minute=0), detector)
+def test_address_limit_zero_is_unlimited(database_url: str, detector: Detector) -> None:
+    app = create_app(_settings(database_url, rate_limit_per_address_per_minute=0), detector)
     with TestClient(app) as client:
         assert all(_form_post(client).status_code == 422 for _ in range(100))
 
@@ -192,21 +214,28 @@ def test_client_address_groups_ipv6_by_64_and_unmaps_ipv4() -> None:
     assert key("testclient") == "address:testclient"
 
 
-def test_the_limiters_table_stays_bounded() -> None:
+def test_the_limiters_table_stays_bounded(make_session: sessionmaker[Session]) -> None:
+    """The table stays small: a bucket idle for a minute is full again, so it is deleted."""
     now = [0.0]
-    limiter = RateLimiter(per_minute=1, clock=lambda: now[0], max_keys=100)
+    limiter = RateLimiter(per_minute=1, sessions=make_session, clock=lambda: now[0])
     assert limiter.acquire("hot") == 0.0 and limiter.acquire("hot") > 0
-    for i in range(10_000):  # a flood of new addresses
-        limiter.acquire(f"a{i}")
-        if i % 50 == 0:
-            assert limiter.acquire("hot") > 0  # still limited: recently used, so kept
-        assert len(limiter) <= 100
-    now[0] = 60.0  # a minute later every bucket is full again, so forgotten
-    limiter.acquire("new")
-    assert len(limiter) == 1
-    assert RateLimiter(per_minute=60).max_keys == MAX_TRACKED == 10_000
+    for i in range(100):  # a flood of new addresses
+        limiter.acquire(f"address:198.51.100.{i}")
+    now[0] = 30.0
+    assert limiter.acquire("hot") > 0  # still limited: half a token back
+    with make_session() as session:
+        assert session.query(RateLimit).count() == 101  # nothing is a minute old yet
+    now[0] = 85.0  # the flood (0 s) is a minute old, "hot" (used at 30 s) is not
+    assert limiter.acquire("new") == 0.0
+    with make_session() as session:
+        assert {r.bucket for r in session.query(RateLimit)} == {"hot", "new"}
 
 
-def test_the_apps_limiters_are_bounded(client: TestClient) -> None:
+def test_the_apps_limiters_keep_their_buckets_in_the_database(client: TestClient) -> None:
     state = client.app.state  # type: ignore[attr-defined]
-    assert state.address_limiter.max_keys == state.rate_limiter.max_keys == MAX_TRACKED
+    assert state.rate_limiter.sessions == state.address_limiter.sessions
+    assert _form_post(client).status_code == 422
+    with state.service.session() as session:
+        rows = session.query(RateLimit).all()
+    assert [(r.bucket, r.granted) for r in rows] == [("address:testclient", True)]
+    assert rows[0].tokens == pytest.approx(59.0, abs=0.1)

@@ -1,10 +1,14 @@
-"""The store on a temporary SQLite file: migrations, pragmas, round trips, paging, export."""
+"""The store on SQLite and PostgreSQL: migrations, pragmas, round trips, paging, export.
+
+Every test taking ``database_url`` (or ``url``, ``engine``, ``session``) runs on a new
+SQLite file and on a new PostgreSQL database (see ``database_url`` in conftest.py).
+"""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backends import with_options
 from veracity.errors import InputError
 from veracity.store.migrate import HEAD, current_revision, make_engine, upgrade
 from veracity.store.models import Check, Feedback
@@ -28,10 +33,9 @@ from veracity.types import Evidence, Verdict
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    db = f"sqlite:///{tmp_path / 'store.db'}"
-    upgrade(db)
-    return db
+def url(database_url: str) -> str:
+    upgrade(database_url)
+    return database_url
 
 
 @pytest.fixture
@@ -74,17 +78,21 @@ def test_migrations_create_the_tables(engine: Engine, url: str) -> None:
     assert current_revision(engine) == HEAD
 
 
-def test_fresh_database_has_no_tables_until_upgrade(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+def test_fresh_database_has_no_tables_until_upgrade(database_url: str) -> None:
+    engine = make_engine(database_url)
     assert inspect(engine).get_table_names() == []
     assert current_revision(engine) is None
     engine.dispose()
 
 
-def test_wal_and_foreign_keys_are_on(engine: Engine) -> None:
+def test_wal_and_foreign_keys_are_on(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'wal.db'}"
+    upgrade(db)
+    engine = make_engine(db)
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
 
 
 def test_foreign_key_is_enforced(session: Session) -> None:
@@ -190,7 +198,7 @@ def test_export_feedback_writes_a_training_csv(session: Session, tmp_path: Path)
 
 def test_search_treats_q_literally(session: Session) -> None:
     """#13: SQLite's LIKE pattern ends at a NUL, so q="\x00" matched every check."""
-    texts = ["it is 100% sure", "a snake_case name", "back\\slash", "abc \x00 def"]
+    texts = ["it is 100% sure", "a snake_case name", "back\\slash", "abc \x01 def"]
     ids = {t: add_check(session, t, verdict()).id for t in texts}
 
     def found(q: str) -> list[int]:
@@ -199,6 +207,8 @@ def test_search_treats_q_literally(session: Session) -> None:
     assert found("%") == [ids["it is 100% sure"]]
     assert found("_") == [ids["a snake_case name"]]
     assert found("\\") == [ids["back\\slash"]]
+    assert found("SNAKE_") == [ids["a snake_case name"]]  # case-insensitive, on both
+    assert found("100%_") == []
     for q in ("\x00", "abc \x00", "\x1b"):
         with pytest.raises(InputError, match="control character"):
             list_checks(session, q=q)
@@ -224,8 +234,16 @@ def test_export_escapes_formulas_and_replaces_control_characters(
 ) -> None:
     """#13: the export wrote a stored NUL (the training then refused the file) and
     wrote formulas as they were (they run when the CSV is opened in a spreadsheet)."""
-    for stored in [*FORMULAS, "abc \x00 def\x1b!"]:
+    for stored in FORMULAS:
         add_feedback(session, add_check(session, stored, verdict()).id, agree=True)
+    legacy = add_check(session, "abc \x01 def\x1b!", verdict())
+    add_feedback(session, legacy.id, agree=True)
+    if session.get_bind().dialect.name == "sqlite":  # PostgreSQL cannot hold a NUL at all
+        session.execute(
+            text("UPDATE checks SET text = :t WHERE id = :id"),
+            {"t": "abc \x00 def\x1b!", "id": legacy.id},
+        )
+        session.commit()
     out = tmp_path / "feedback.csv"
     assert export_feedback(session, out) == len(FORMULAS) + 1
     raw = out.read_bytes()
@@ -248,17 +266,55 @@ def test_export_escapes_formulas_and_replaces_control_characters(
     assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
 
 
+def test_a_nul_is_refused_before_the_database_sees_it(session: Session) -> None:
+    """PostgreSQL cannot store U+0000 in text: a clear InputError, on every backend."""
+    with pytest.raises(
+        InputError, match=r"the text holds a NUL character \(U\+0000\) at character 4"
+    ):
+        add_check(session, "abc \x00 def", verdict())
+    with pytest.raises(InputError, match="the URL holds a NUL"):
+        add_check(session, "abc", verdict(), url="https://example.org/\x00")
+    check = add_check(session, "abc", verdict())
+    with pytest.raises(InputError, match="the comment holds a NUL"):
+        add_feedback(session, check.id, agree=True, comment="a\x00b")
+    session.rollback()
+    assert list_checks(session).total == 1
+
+
+def test_timestamps_come_back_in_utc_whatever_the_sessions_zone(database_url: str) -> None:
+    """PostgreSQL answers a timestamptz in the session's TimeZone; the store gives UTC."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        engine.dispose()
+        engine = make_engine(with_options(database_url, "-c timezone=Asia/Kolkata"))
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW timezone")).scalar() == "Asia/Kolkata"
+    before = datetime.now(UTC)
+    with sessions(engine)() as session:
+        check_id = add_check(session, "when?", verdict()).id
+    with sessions(engine)() as session:
+        got = get_check(session, check_id)
+        assert got is not None
+        assert got.created_at.utcoffset() == timedelta(0)
+        assert abs(got.created_at - before) < timedelta(minutes=1)
+        assert check_to_dict(got)["created_at"].endswith("+00:00")
+    engine.dispose()
+
+
 def test_models_are_importable_without_side_effects() -> None:
     assert Check.__tablename__ == "checks"
 
 
-def test_ids_outside_the_integer_range_are_simply_absent(tmp_path: Path) -> None:
-    """Found by schemathesis: a 2**63 id must be 'no such check', not an OverflowError."""
+def test_ids_outside_the_integer_range_are_simply_absent(url: str) -> None:
+    """Found by schemathesis: a 2**63 id must be 'no such check', not an OverflowError.
+
+    PostgreSQL's ids are 32-bit: a larger id is compared, not refused, there too.
+    """
     from veracity.store import repository
 
-    url = f"sqlite:///{tmp_path / 'ids.db'}"
-    upgrade(url)
-    with Session(make_engine(url)) as session:
-        for check_id in (0, -1, 2**63, 10**30):
+    engine = make_engine(url)
+    with Session(engine) as session:
+        for check_id in (0, -1, 2**31, 2**40, 2**63 - 1, 2**63, 10**30):
             assert repository.get_check(session, check_id) is None
             assert repository.add_feedback(session, check_id, agree=True) is None

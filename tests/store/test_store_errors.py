@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from typer.testing import CliRunner
 
 from veracity.cli import app
 from veracity.errors import StoreError
-from veracity.store.migrate import current_revision, make_engine, upgrade
+from veracity.store.migrate import HEAD, current_revision, make_engine, upgrade
 
 runner = CliRunner()
 NOT_A_DATABASE = b"id,title,text\n1,hello,this is a CSV file, not a database\n" * 50
@@ -85,5 +86,22 @@ def test_a_good_database_still_opens(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'good.db'}"
     upgrade(url)
     engine = make_engine(url)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == HEAD
     engine.dispose()
+
+
+def test_an_unreachable_postgresql_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("psycopg", reason='the PostgreSQL driver: pip install "veracity[postgres]"')
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql+psycopg://veracity:hunter2@127.0.0.1:{port}/veracity"
+    monkeypatch.setenv("VERACITY_DATABASE_URL", url)
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert lines[0].startswith("error: cannot open database postgresql+psycopg://veracity:***@")
+    assert "Connection refused" in lines[0] and "hunter2" not in result.output

@@ -2,6 +2,7 @@
 
 >>> from veracity.serve.app import create_app
 >>> from veracity.settings import Settings
+from veracity.store.repository import shared_secret
 >>> app = create_app(Settings(database_url="sqlite:///checks.db"))  # doctest: +SKIP
 
 The database is migrated to the newest schema when the app starts; the model loads
@@ -30,6 +31,7 @@ from veracity.serve.headers import SecurityHeadersMiddleware
 from veracity.serve.problems import BodyLimitMiddleware, TimeoutMiddleware, install_handlers
 from veracity.serve.state import Service
 from veracity.settings import Settings
+from veracity.store.repository import shared_secret
 
 if TYPE_CHECKING:
     from veracity.detector import Detector
@@ -61,6 +63,8 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.start()
+        with service.session() as session:  # the same in every worker on the database
+            app.state.csrf_secret = shared_secret(session, "csrf")
         try:
             yield
         finally:
@@ -78,8 +82,10 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.service = service
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.state.address_limiter = RateLimiter(settings.rate_limit_per_address_per_minute)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, service.session)
+    app.state.address_limiter = RateLimiter(
+        settings.rate_limit_per_address_per_minute, service.session
+    )
     app.state.csrf_secret = new_secret()
     install_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes)

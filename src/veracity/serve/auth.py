@@ -14,13 +14,17 @@ times a minute (the same token bucket; an IPv6 address counts as its /64 network
 one client usually holds whole). The address is the TCP peer's: behind a reverse proxy
 every client shares the proxy's, unless uvicorn is told to trust its ``X-Forwarded-For``.
 
-Limits are kept in the memory of one process (with several worker processes each
-enforces its own), for at most :data:`MAX_TRACKED` keys or addresses each: buckets idle
-long enough to be full again are dropped first, then the least recently used.
+Limits are kept in the database (table ``rate_limits``), so every worker process and
+every server on one database shares them: with ``uvicorn --workers 4`` or several
+``veracity serve`` on one PostgreSQL, a key still gets its allowance once, not once per
+worker. Each request updates its bucket with one atomic statement
+(:func:`veracity.store.repository.take_token`); buckets idle for a minute are full again,
+so each process deletes them once a minute. The time is the workers' clock
+(``time.time``): servers sharing a database should keep their clocks in sync (NTP).
 
 >>> from veracity.serve.auth import RateLimiter
->>> limiter = RateLimiter(per_minute=2, clock=lambda: 0.0)
->>> limiter.acquire("k"), limiter.acquire("k"), limiter.acquire("k")
+>>> limiter = RateLimiter(per_minute=2, sessions=make_session, clock=lambda: 0.0)  # doctest: +SKIP
+>>> limiter.acquire("k"), limiter.acquire("k"), limiter.acquire("k")  # doctest: +SKIP
 (0.0, 0.0, 30.0)
 """
 
@@ -30,67 +34,59 @@ import ipaddress
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Security
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from veracity.serve.problems import ProblemException
 from veracity.serve.state import Service, get_service
-from veracity.store.repository import find_api_key
+from veracity.store.repository import (
+    REFILL_SECONDS,
+    find_api_key,
+    prune_rate_limits,
+    take_token,
+)
 
-__all__ = ["MAX_TRACKED", "RateLimiter", "address_retry_after", "client_address", "require_api_key"]
-
-#: The most keys (or client addresses) one limiter keeps a bucket for.
-MAX_TRACKED = 10_000
+__all__ = ["RateLimiter", "address_retry_after", "client_address", "require_api_key"]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer KEY`.")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="veracity"'}
 
 
-@dataclass
-class _Bucket:
-    tokens: float
-    updated: float
-
-
 class RateLimiter:
-    """A thread-safe token bucket per key: ``per_minute`` requests a minute, refilled evenly.
+    """A token bucket per key, kept in the database: ``per_minute`` requests a minute.
 
     Parameters
     ----------
     per_minute : int
-        Requests allowed per key per minute, and the largest burst; 0 means unlimited.
+        Requests allowed per key per minute, and the largest burst; 0 means unlimited
+        (the database is then never touched).
+    sessions : callable
+        Makes a new database session (the app passes ``Service.session``).
     clock : callable, optional
-        Monotonic seconds (tests pass a fake clock); ``time.monotonic`` by default.
-    max_keys : int, optional
-        The most keys tracked at once (:data:`MAX_TRACKED` by default). A new key first
-        drops the buckets idle for a minute (full again, so nothing is lost), then, while
-        still at the cap, the least recently used ones.
+        Seconds since the epoch, the same in every process (tests pass a fake clock);
+        ``time.time`` by default.
     """
 
     def __init__(
         self,
         per_minute: int,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = MAX_TRACKED,
+        sessions: Callable[[], Session],
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.per_minute = per_minute
+        self.sessions = sessions
         self.clock = clock
-        self.max_keys = max(1, max_keys)
-        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()  # least recently used first
+        self._pruned: float | None = None
         self._lock = threading.Lock()
 
-    def __len__(self) -> int:
-        """The number of keys tracked now."""
-        return len(self._buckets)
-
     def acquire(self, key: str) -> float:
-        """Take one request from ``key``'s allowance.
+        """Take one request from ``key``'s allowance (blocking: it writes the database).
 
         Returns
         -------
@@ -99,30 +95,20 @@ class RateLimiter:
         """
         if self.per_minute <= 0:
             return 0.0
-        rate = self.per_minute / 60.0
         now = self.clock()
-        with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                self._make_room(now)
-                bucket = self._buckets[key] = _Bucket(float(self.per_minute), now)
-            else:
-                self._buckets.move_to_end(key)
-            elapsed = max(0.0, now - bucket.updated)
-            bucket.tokens = min(float(self.per_minute), bucket.tokens + elapsed * rate)
-            bucket.updated = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return 0.0
-            return (1.0 - bucket.tokens) / rate
+        with self.sessions() as session:
+            wait = take_token(session, key, self.per_minute, now)
+            if self._due(now):
+                prune_rate_limits(session, now)
+        return wait
 
-    def _make_room(self, now: float) -> None:
-        """Drop full-again buckets from the old end, then the oldest while at the cap."""
-        buckets = self._buckets
-        while buckets and now - next(iter(buckets.values())).updated >= 60.0:
-            buckets.popitem(last=False)  # a bucket refills completely in 60 s
-        while len(buckets) >= self.max_keys:
-            buckets.popitem(last=False)
+    def _due(self, now: float) -> bool:
+        """True once a minute per process (and at first use): time to prune."""
+        with self._lock:
+            if self._pruned is not None and abs(now - self._pruned) < REFILL_SECONDS:
+                return False
+            self._pruned = now
+            return True
 
 
 def client_address(request: Request) -> str:
@@ -146,14 +132,17 @@ def client_address(request: Request) -> str:
     return f"address:{ip}"
 
 
-def address_retry_after(request: Request) -> int:
+async def address_retry_after(request: Request) -> int:
     """Take one check from the client address's allowance: 0, or the seconds to wait.
 
     The allowance is ``VERACITY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE`` (the app's
-    ``address_limiter``); the page's check form calls this before any work.
+    ``address_limiter``); the page's check form awaits this before any work. The
+    database write runs in a worker thread, never on the event loop.
     """
     limiter: RateLimiter = request.app.state.address_limiter
-    wait = limiter.acquire(client_address(request))
+    if limiter.per_minute <= 0:
+        return 0
+    wait = await run_in_threadpool(limiter.acquire, client_address(request))
     return max(1, math.ceil(wait)) if wait > 0 else 0
 
 

@@ -11,9 +11,11 @@ that form, so
   is useless: a matching field needs the server's secret;
 - a token copied from one form does not work on another.
 
-The secret lives in the process: after a restart, a page opened before gets 403 and
-the person reloads it. The JSON API needs no token: it reads only JSON bodies, which a
-cross-site page can send only after a CORS preflight that the service does not answer.
+The secret is made once and kept in the database (read when the app starts, see
+:func:`veracity.store.repository.shared_secret`), so a form served by one worker
+process may be posted to another, and pages opened before a restart still work. The
+JSON API needs no token: it reads only JSON bodies, which a cross-site page can send
+only after a CORS preflight that the service does not answer.
 
 >>> from types import SimpleNamespace
 >>> request = SimpleNamespace(
@@ -44,7 +46,7 @@ _NONCE = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 
 
 def new_secret() -> bytes:
-    """A random HMAC key for one app."""
+    """A random HMAC key for one app (replaced by the database's when the app starts)."""
     return secrets.token_bytes(32)
 
 

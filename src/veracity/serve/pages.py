@@ -170,7 +170,7 @@ async def check_form(
     """
     if not csrf_valid(request, "check", token):
         return _forbidden(request)
-    retry_after = address_retry_after(request)
+    retry_after = await address_retry_after(request)
     if retry_after:
         per_minute = service.settings.rate_limit_per_address_per_minute
         busy = (

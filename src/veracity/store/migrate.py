@@ -20,10 +20,10 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from veracity.errors import StoreError
 
-__all__ = ["HEAD", "current_revision", "display_url", "make_engine", "upgrade"]
+__all__ = ["HEAD", "current_revision", "display_url", "downgrade", "make_engine", "upgrade"]
 
 #: The newest schema revision shipped with this version of veracity.
-HEAD = "0002"
+HEAD = "0003"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -114,10 +114,15 @@ def _store_error(url: URL | str, exc: BaseException, doing: str = "open") -> Sto
 def make_engine(database_url: str) -> Engine:
     """An engine on ``database_url``; SQLite gets WAL, foreign keys and thread-safe use.
 
+    No thread ever waits for a pooled connection (a new one is opened instead), so a
+    PostgreSQL server needs ``max_connections`` above the busiest moment's sessions.
+
     Parameters
     ----------
     database_url : str
-        Any SQLAlchemy URL, e.g. ``sqlite:///veracity.db`` or ``postgresql://…``.
+        Any SQLAlchemy URL: ``sqlite:///veracity.db``, or PostgreSQL as
+        ``postgresql+psycopg://user:password@host:5432/veracity`` (tested; the
+        ``postgres`` extra installs the driver).
 
     Raises
     ------
@@ -127,15 +132,18 @@ def make_engine(database_url: str) -> Engine:
     """
     url = _parse(database_url)
     _check_sqlite_path(url)
-    kwargs: dict[str, Any] = {}
+    # Never make a thread wait for a pooled connection: with the HTTP service's worker
+    # threads all waiting for one, the sessions holding the connections cannot be
+    # closed (closing needs a worker thread) until the pool times out. Connections past
+    # the pool's 5 are closed when returned.
+    kwargs: dict[str, Any] = {"max_overflow": -1}
     if url.get_backend_name() == "sqlite":
         # wait up to 30 s (not 5) for another writer: under load a writer that holds
         # the lock may wait for the GIL before it can commit
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30.0}
-        # Never make a thread wait for a pooled connection: with the HTTP service's
-        # worker threads all waiting for one, the sessions holding the connections
-        # cannot be closed (closing needs a worker thread) until the pool times out.
-        kwargs["max_overflow"] = -1
+    elif url.get_backend_name() == "postgresql":
+        # a pooled connection may have been closed by a server restart or a proxy
+        kwargs["pool_pre_ping"] = True
     shown = url.render_as_string(hide_password=True)
     try:
         engine = create_engine(url, **kwargs)
@@ -145,6 +153,11 @@ def make_engine(database_url: str) -> Engine:
             f"{url.drivername!r}); {_USE_SQLITE}"
         ) from None
     except ImportError as exc:  # the dialect is known but its driver is not installed
+        if url.get_backend_name() == "postgresql":
+            raise StoreError(
+                f"cannot open database {shown}: its driver is not installed ({exc}); use a "
+                'postgresql+psycopg://… URL and pip install "veracity[postgres]"'
+            ) from None
         raise StoreError(
             f"cannot open database {shown}: its driver is not installed ({exc}); install "
             f"it or {_USE_SQLITE}"
@@ -189,6 +202,32 @@ def upgrade(database_url: str, revision: str = "head") -> None:
         raise StoreError(
             f"cannot migrate database {url.render_as_string(hide_password=True)}: {exc}; "
             "was it made by a newer veracity?"
+        ) from exc
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    """Take the schema at ``database_url`` back to ``revision`` (``base``: no tables).
+
+    Drops what the later revisions made, data included: for going back to an older
+    veracity after a backup, and for testing the migrations.
+
+    Raises
+    ------
+    veracity.errors.StoreError
+        The database cannot be opened or migrated; the message says why.
+    """
+    from alembic import command
+    from alembic.util import CommandError
+
+    url = _parse(database_url)
+    _check_sqlite_path(url)
+    try:
+        command.downgrade(_config(database_url), revision)
+    except SQLAlchemyError as exc:
+        raise _store_error(url, exc, "migrate") from exc
+    except CommandError as exc:
+        raise StoreError(
+            f"cannot migrate database {url.render_as_string(hide_password=True)}: {exc}"
         ) from exc
 
 

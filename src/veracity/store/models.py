@@ -1,5 +1,7 @@
-"""The tables: ``checks`` (one verdict each), ``feedback`` (a person's answer to one) and
-``api_keys`` (hashes of the keys that may call the HTTP API)."""
+"""The tables: ``checks`` (one verdict each), ``feedback`` (a person's answer to one),
+``api_keys`` (hashes of the keys that may call the HTTP API), and what every worker
+process on one database shares: ``rate_limits`` (each key's and client address's
+request allowance) and ``secrets`` (e.g. the key that signs the forms' CSRF tokens)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["ApiKey", "Base", "Check", "Feedback", "UTCDateTime", "utcnow"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Check",
+    "Feedback",
+    "RateLimit",
+    "Secret",
+    "UTCDateTime",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
@@ -29,7 +40,10 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+    """A timestamp stored in UTC and always read back timezone-aware in UTC.
+
+    SQLite drops the zone; PostgreSQL gives it back in the session's ``TimeZone``.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -43,10 +57,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """Attach UTC to timestamps that come back naive."""
-        if value is not None and value.tzinfo is None:
+        """Attach UTC to timestamps that come back naive; convert aware ones to UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -118,3 +134,33 @@ class ApiKey(Base):
     def active(self) -> bool:
         """True until the key is revoked."""
         return self.revoked_at is None
+
+
+class RateLimit(Base):
+    """A token bucket: how many requests a key or client address may still make now.
+
+    ``tokens`` (up to the per-minute allowance) refill continuously from ``updated``
+    (seconds since the epoch, as the serving process's clock read it); ``granted`` says
+    whether the last request took one. A row idle for a minute is full again, so it
+    is deleted (:func:`veracity.store.repository.take_token`).
+    """
+
+    __tablename__ = "rate_limits"
+
+    bucket: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated: Mapped[float] = mapped_column(Float, index=True)
+    granted: Mapped[bool] = mapped_column(Boolean)
+
+
+class Secret(Base):
+    """A random secret made once and shared by every process on the database.
+
+    ``value`` is hex; :func:`veracity.store.repository.shared_secret` makes and reads it.
+    Whoever can read the database can read it, as they can every check.
+    """
+
+    __tablename__ = "secrets"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

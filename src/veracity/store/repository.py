@@ -1,4 +1,5 @@
-"""Repository functions: the only code that reads and writes checks, feedback and API keys.
+"""Repository functions: the only code that reads and writes checks, feedback, API keys
+and rate limits.
 
 Every function takes a :class:`sqlalchemy.orm.Session` and commits its own write, so
 callers (the HTTP service, the CLI, tests) need no SQL.
@@ -19,11 +20,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, case, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from veracity.errors import InputError
-from veracity.store.models import ApiKey, Check, Feedback, utcnow
+from veracity.store.models import ApiKey, Check, Feedback, RateLimit, Secret, utcnow
 from veracity.text.controls import describe_control, find_control, replace_controls
 from veracity.text.formulas import escape_formula
 from veracity.types import FAKE, LABELS, RELIABLE, Verdict
@@ -41,8 +43,11 @@ __all__ = [
     "hash_api_key",
     "list_api_keys",
     "list_checks",
+    "prune_rate_limits",
     "revoke_api_key",
     "sessions",
+    "shared_secret",
+    "take_token",
 ]
 
 MAX_PER_PAGE = 100
@@ -68,8 +73,23 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def _refuse_nul(what: str, value: str | None) -> None:
+    """PostgreSQL cannot store U+0000 in text (and SQLite's ``LIKE`` stops at one)."""
+    if value is not None and "\x00" in value:
+        at = value.index("\x00")
+        raise InputError(f"{what} holds a NUL character (U+0000) at character {at:,}; remove it")
+
+
 def add_check(session: Session, text: str, verdict: Verdict, url: str | None = None) -> Check:
-    """Store ``text`` and its ``verdict`` (and the ``url`` it came from) as a new check."""
+    """Store ``text`` and its ``verdict`` (and the ``url`` it came from) as a new check.
+
+    Raises
+    ------
+    InputError
+        ``text`` or ``url`` holds a NUL character, which no database stores as text.
+    """
+    _refuse_nul("the text", text)
+    _refuse_nul("the URL", url)
     check = Check(
         text=text,
         text_sha256=hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest(),
@@ -86,13 +106,21 @@ def add_check(session: Session, text: str, verdict: Verdict, url: str | None = N
     return check
 
 
-#: Ids are 64-bit signed integers in every database we support; larger ones cannot exist.
+#: Ids are 64-bit signed integers in SQLite; larger ones cannot exist.
 MAX_ID = 2**63 - 1
+#: PostgreSQL's ``integer`` ids are 32-bit: it refuses to compare with a larger number.
+MAX_POSTGRES_ID = 2**31 - 1
+
+
+def _may_exist(session: Session, check_id: int) -> bool:
+    """False for an id no row can have (so it is never sent to the database)."""
+    top = MAX_POSTGRES_ID if session.get_bind().dialect.name == "postgresql" else MAX_ID
+    return 1 <= check_id <= top
 
 
 def get_check(session: Session, check_id: int) -> Check | None:
     """The check with ``check_id`` and its feedback, or None when there is none."""
-    if not 1 <= check_id <= MAX_ID:
+    if not _may_exist(session, check_id):
         return None
     stmt = (
         select(Check)
@@ -182,7 +210,8 @@ def add_feedback(
     """
     if correct_label is not None and correct_label not in LABELS:
         raise InputError(f"correct_label must be one of {list(LABELS)}, got {correct_label!r}")
-    if not 1 <= check_id <= MAX_ID or session.get(Check, check_id) is None:
+    _refuse_nul("the comment", comment)
+    if not _may_exist(session, check_id) or session.get(Check, check_id) is None:
         return None
     feedback = Feedback(
         check_id=check_id, agree=agree, correct_label=correct_label, comment=comment
@@ -217,7 +246,8 @@ def export_feedback(session: Session, path: str | Path) -> int:
     tab, newline and carriage return (stored before the service refused them) are
     written as spaces, so the file never holds a NUL.
     """
-    stmt = select(Check).join(Check.feedback).options(selectinload(Check.feedback)).distinct()
+    # EXISTS, not JOIN … DISTINCT: PostgreSQL cannot compare the JSON evidence column
+    stmt = select(Check).where(Check.feedback.any()).options(selectinload(Check.feedback))
     rows = 0
     out = Path(path)
     with out.open("w", newline="", encoding="utf-8") as handle:
@@ -350,3 +380,97 @@ def revoke_api_key(session: Session, name_or_prefix: str) -> ApiKey | None:
     matches[0].revoked_at = utcnow()
     session.commit()
     return matches[0]
+
+
+#: A bucket name longer than this (an odd client "address") is stored as its hash.
+MAX_BUCKET_LENGTH = 100
+#: Seconds a bucket needs to refill completely: rows idle this long hold nothing.
+REFILL_SECONDS = 60.0
+
+
+def _bucket_name(bucket: str) -> str:
+    if len(bucket) <= MAX_BUCKET_LENGTH:
+        return bucket
+    return "sha256:" + hashlib.sha256(bucket.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def _insert(session: Session) -> Any:
+    """The dialect's ``insert`` (with ``on_conflict_do_update`` and ``_do_nothing``)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def take_token(session: Session, bucket: str, per_minute: int, now: float) -> float:
+    """Take one request from ``bucket``'s allowance, atomically for every process.
+
+    A token bucket: ``per_minute`` requests a minute, refilled evenly, bursts up to the
+    whole minute's allowance. One ``INSERT … ON CONFLICT DO UPDATE … RETURNING``
+    (SQLite 3.35+ and PostgreSQL) refills, takes and answers in a single statement,
+    so workers sharing the database share the allowance exactly. Commits.
+
+    Parameters
+    ----------
+    session : Session
+        An open session.
+    bucket : str
+        What is limited, e.g. ``key:7`` or ``address:192.0.2.7``.
+    per_minute : int
+        The allowance (1 or more).
+    now : float
+        The time in seconds since the epoch (workers' clocks should agree; a clock
+        behind the stored time refills nothing, it never takes tokens back).
+
+    Returns
+    -------
+    float
+        0.0 when the request may go ahead, otherwise the seconds until it could.
+    """
+    if per_minute < 1:
+        raise InputError(f"per_minute must be 1 or more, got {per_minute}")
+    table = RateLimit.__table__
+    cap = float(per_minute)
+    rate = cap / REFILL_SECONDS
+    stmt = _insert(session)(table).values(
+        bucket=_bucket_name(bucket), tokens=cap - 1.0, updated=now, granted=True
+    )
+    later = stmt.excluded.updated > table.c.updated
+    filled = (
+        table.c.tokens + case((later, stmt.excluded.updated - table.c.updated), else_=0.0) * rate
+    )
+    refill = case((filled > cap, cap), else_=filled)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.bucket],
+        set_={
+            "tokens": case((refill >= 1.0, refill - 1.0), else_=refill),
+            "updated": case((later, stmt.excluded.updated), else_=table.c.updated),
+            "granted": refill >= 1.0,
+        },
+    ).returning(table.c.tokens, table.c.granted)
+    tokens, granted = session.execute(stmt).one()
+    session.commit()
+    if granted:
+        return 0.0
+    return max(0.0, (1.0 - float(tokens)) / rate)
+
+
+def prune_rate_limits(session: Session, now: float) -> int:
+    """Delete the buckets idle for a minute (full again, so nothing is lost); rows deleted."""
+    result = session.execute(delete(RateLimit).where(RateLimit.updated < now - REFILL_SECONDS))
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def shared_secret(session: Session, name: str, nbytes: int = 32) -> bytes:
+    """The random secret called ``name``: made by the first process to ask, then shared.
+
+    Every worker process on the database gets the same bytes, and so does the next
+    start of the service. Commits.
+    """
+    table = Secret.__table__
+    fresh = secrets.token_hex(nbytes)
+    session.execute(
+        _insert(session)(table)
+        .values(name=name, value=fresh)
+        .on_conflict_do_nothing(index_elements=[table.c.name])
+    )
+    session.commit()
+    return bytes.fromhex(session.scalars(select(Secret.value).where(Secret.name == name)).one())

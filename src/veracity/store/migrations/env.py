@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from veracity.store.migrate import make_engine
 from veracity.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+
+
+#: The PostgreSQL advisory lock that lets one process migrate at a time (any 64-bit key).
+MIGRATION_LOCK = 0x7665726163697479  # "veracity"
 
 
 def _run(connection: Connection) -> None:
@@ -19,6 +23,10 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Workers starting together all migrate: the first takes the lock and
+            # migrates in one transaction, the others wait, then find nothing to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 
