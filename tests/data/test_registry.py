@@ -47,6 +47,7 @@ def test_public_names() -> None:
         "available_datasets",
         "datasets_root",
         "deduplicate",
+        "drop_leaks",
         "load_dataset",
         "split_dataset",
     ]
