@@ -125,7 +125,8 @@ def _print_evidence(evidence: list[Evidence]) -> None:
         table.add_column("weight", justify="right")
         table.add_column("toward")
         for ev in items:
-            term = ev.term if ev.count == 1 else f"{ev.term} (\u00d7{ev.count})"
+            term = " ".join(ev.term.split())
+            term = term if ev.count == 1 else f"{term} (\u00d7{ev.count})"
             table.add_row(escape(term), f"{ev.weight:+.2f}", ev.toward)
         out.print(table)
     for ev in evidence:

@@ -63,6 +63,9 @@ class WordRows:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def __contains__(self, word: object) -> bool:
+        return word in self._rows
+
     @staticmethod
     def size_of(word: str, row: Row) -> int:
         """Bytes one entry costs."""
