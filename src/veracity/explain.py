@@ -443,17 +443,29 @@ def word_attribution(
 
 
 def ngram_positions(
-    alignment: Alignment, is_token: Callable[[str], bool], ngram_range: tuple[int, int]
+    alignment: Alignment, vectorizer: Any, ngram_range: tuple[int, int]
 ) -> list[tuple[str, list[int]]]:
-    """Every word n-gram within the aligned words: ``(gram, [prepared word indices])``."""
-    words = alignment.words
-    positions = [i for i in range(alignment.attributed) if is_token(words[i])]
+    """Every word n-gram of the aligned words, as ``vectorizer``'s analyzer makes them.
+
+    Returns ``(gram, [index of the word each of its tokens is in])``. The analyzer
+    tokenizes with ``token_pattern`` (and drops ``stop_words``); a token never spans
+    whitespace, so each lies in one word (a word may hold several, or none).
+    """
+    token = re.compile(vectorizer.token_pattern)
+    stop = vectorizer.get_stop_words() or frozenset()
+    preprocess = vectorizer.build_preprocessor()
+    tokens: list[str] = []
+    owner: list[int] = []
+    for i in range(alignment.attributed):
+        for t in token.findall(preprocess(alignment.words[i])):
+            if t not in stop:
+                tokens.append(t)
+                owner.append(i)
     grams: list[tuple[str, list[int]]] = []
     lo, hi = ngram_range
     for n in range(lo, hi + 1):
-        for k in range(len(positions) - n + 1):
-            idx = positions[k : k + n]
-            grams.append((" ".join(words[i] for i in idx), idx))
+        for k in range(len(tokens) - n + 1):
+            grams.append((" ".join(tokens[k : k + n]), owner[k : k + n]))
     return grams
 
 
@@ -549,17 +561,11 @@ def linear_attribution(
     # word n-grams: a feature's contribution shared by its occurrences, then by its words
     vocabulary: dict[str, int] = word_vec.vocabulary_
     counts = Counter(word_vec.build_analyzer()(prepared))
-    token_re = re.compile(word_vec.token_pattern)
-    stop = word_vec.get_stop_words() or frozenset()
-
-    def is_token(word: str) -> bool:
-        return token_re.fullmatch(word) is not None and word not in stop
-
     lo, hi = word_vec.ngram_range
-    for gram, where in ngram_positions(alignment, is_token, (int(lo), int(hi))):
+    for gram, where in ngram_positions(alignment, word_vec, (int(lo), int(hi))):
         column = vocabulary.get(gram)
         if column is not None and column in word_contrib:
-            word_weights[where] += word_contrib[column] / counts[gram] / len(where)
+            np.add.at(word_weights, where, word_contrib[column] / counts[gram] / len(where))
     # char n-grams: shared by the words that produced them, by count
     if char_contrib:
         doc = np.zeros(n_char)
@@ -621,7 +627,9 @@ def _label(value: Any) -> Label:
 
 
 def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
-    """Runs of 1 to 3 adjacent words pushing one way, trimmed of function words."""
+    """Phrases: windows of 1 to 3 adjacent words pushing one way, with content words at
+    both ends; in a longer run of such words the strongest window first, then the rest
+    of the run on either side of it the same way."""
     text, spans, weights = attribution.text, attribution.spans, attribution.weights
     function = [e - s > MAX_WORD_CHARS or is_function_word(text[s:e]) for s, e in spans.tolist()]
     runs: list[list[int]] = []
@@ -635,19 +643,31 @@ def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
                 runs[-1].append(i)
                 continue
         runs.append([i])
+    too_long = [e - s > MAX_WORD_CHARS for s, e in spans.tolist()]
     out: list[tuple[int, int, float]] = []
-    for run in runs:
-        for k in range(0, len(run), MAX_PHRASE_WORDS):
-            piece = run[k : k + MAX_PHRASE_WORDS]
-            while piece and function[piece[0]]:
-                piece = piece[1:]
-            while piece and function[piece[-1]]:
-                piece = piece[:-1]
-            if piece and all(spans[i][1] - spans[i][0] <= MAX_WORD_CHARS for i in piece):
-                out.append(
-                    (int(spans[piece[0]][0]), int(spans[piece[-1]][1]), float(weights[piece].sum()))
-                )
-    return out
+    # a long run is cut in pieces of 30 words first, so the search below stays cheap
+    pending = [run[k : k + 30] for run in runs for k in range(0, len(run), 30)]
+    while pending:
+        run = pending.pop()
+        best: tuple[float, int, int] | None = None  # the strongest window, content at both ends
+        for a in range(len(run)):
+            if function[run[a]]:
+                continue
+            for b in range(a, min(a + MAX_PHRASE_WORDS, len(run))):
+                if too_long[run[b]]:
+                    break
+                if function[run[b]]:
+                    continue
+                strength = abs(float(weights[run[a : b + 1]].sum()))
+                if best is None or strength > best[0]:
+                    best = (strength, a, b)
+        if best is None:
+            continue
+        _, a, b = best
+        piece = run[a : b + 1]
+        out.append((int(spans[piece[0]][0]), int(spans[piece[-1]][1]), float(weights[piece].sum())))
+        pending += [part for part in (run[:a], run[b + 1 :]) if part]
+    return sorted(out)
 
 
 def _sentences(attribution: Attribution) -> list[tuple[int, int, float]]:

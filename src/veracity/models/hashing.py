@@ -33,7 +33,6 @@ the scoring model never trained on:
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Sequence
 from numbers import Integral, Real
 from typing import Any
@@ -601,17 +600,16 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         counts = word_vec.transform([prepared]).tocsr()
         unit = np.zeros(n_word)
         unit[counts.indices] = dense[counts.indices] / counts.data
-        token = re.compile(word_vec.token_pattern)
         grams = ngram_positions(
             alignment,
-            lambda w: token.fullmatch(w) is not None,
+            word_vec,
             (int(self.word_ngram_range[0]), int(self.word_ngram_range[1])),
         )
         if grams:
             hasher = FeatureHasher(n_features=n_word, input_type="string", alternate_sign=False)
             buckets = hasher.transform([[g] for g, _ in grams]).tocsr().indices
-            for (_, idx), j in zip(grams, buckets, strict=True):
-                word_weights[idx] += unit[j] / len(idx)
+            for (_, where), j in zip(grams, buckets, strict=True):
+                np.add.at(word_weights, where, unit[j] / len(where))
         # char n-grams: each bucket shared by the words whose n-grams fell in it, by count
         char_vec = self.char_vectorizer_
         n = alignment.attributed
