@@ -183,6 +183,22 @@ def test_hashing_parts_add_up_to_the_calibrated_log_odds(hashed: HashingSGDClass
         assert parts.total == pytest.approx(_logit_fake(hashed, text), abs=1e-6)
 
 
+@pytest.mark.parametrize("preset", ["tfidf", "hashing"])
+def test_models_reading_the_raw_text_add_up_too(preset: str) -> None:
+    fitted = (
+        TfidfLogisticClassifier(preprocess=False, random_state=0)
+        if preset == "tfidf"
+        else HashingSGDClassifier(
+            preprocess=False, cv=3, n_word_features=2**14, n_char_features=2**14, random_state=0
+        )
+    ).fit(*_corpus(0, 40, noise=0.2))
+    parts = fitted.attribution(TEXT)
+    assert parts.rest == pytest.approx(0.0, abs=1e-9)  # every token's n-grams found a word
+    assert parts.total == pytest.approx(_logit_fake(fitted, TEXT), abs=1e-6)
+    evidence = fitted.explain(TEXT)
+    assert evidence and all(TEXT[e.start : e.end] == e.term for e in evidence)  # type: ignore[misc]
+
+
 def test_char_ngrams_give_weight_to_unseen_words(model: TfidfLogisticClassifier) -> None:
     # "hoaxing" never occurs in training, so it has no word feature; its char n-grams
     # (shared with "hoax", "hoaxers") still count, and are credited to the word.
