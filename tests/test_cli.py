@@ -59,7 +59,10 @@ def test_json_fields_match_the_api(seed: str) -> None:
     assert {"label", "probability", "abstained", "evidence", "verdict", "model_id"} <= set(data)
     evidence = data["evidence"]
     assert isinstance(evidence, list) and evidence
-    assert {"term", "weight", "toward"} == set(evidence[0])
+    assert {"term", "weight", "toward", "kind", "start", "end", "count"} == set(evidence[0])
+    for e in evidence:  # phrases and sentences are the text as written, at their offsets
+        if e["kind"] != "signal":
+            assert seed[e["start"] : e["end"]] == e["term"]
 
 
 def test_seed_article_is_reliable(seed: str) -> None:
@@ -81,7 +84,11 @@ def test_seed_evidence_never_mentions_reuters(seed: str) -> None:
     data = check_json(seed)
     terms = [e["term"] for e in data["evidence"]]  # type: ignore[attr-defined]
     assert all("reuters" not in t for t in terms)
-    weights = [abs(e["weight"]) for e in data["evidence"] if e["toward"] == "reliable"]  # type: ignore[attr-defined]
+    weights = [
+        abs(e["weight"])
+        for e in data["evidence"]  # type: ignore[attr-defined]
+        if e["toward"] == "reliable" and e["kind"] == "phrase"
+    ]
     assert weights == sorted(weights, reverse=True)
 
 
@@ -108,6 +115,7 @@ def test_human_output_shows_verdict_and_evidence(seed: str) -> None:
     code, out, _ = run("check", seed)
     assert code == 0
     assert "RELIABLE" in out and "probability of fake" in out and "evidence" in out
+    assert "sentence toward reliable" in out  # the passage that moved the verdict most
     # a percentage, never a false certainty such as 0.000 / 1.000; and what it judges
     assert re.search(r"probability of fake: (<1%|>99%|[1-9][0-9]?%) ", out), out
     assert "cannot tell whether the facts" in " ".join(out.split())

@@ -97,8 +97,11 @@ def test_verdicts_on_clear_articles(detector: Detector, loaded: LoadedModel) -> 
 
 def test_evidence_has_at_most_n_terms_per_label(loaded: LoadedModel) -> None:
     verdict = Detector(loaded, Settings(evidence_terms=3)).check(FAKE)
-    toward = [e.toward for e in verdict.evidence]
+    toward = [e.toward for e in verdict.evidence if e.kind == "phrase"]
     assert 0 < toward.count("fake") <= 3 and toward.count("reliable") <= 3
+    sentences = [e.toward for e in verdict.evidence if e.kind == "sentence"]
+    assert len(set(sentences)) == len(sentences) <= 2  # at most one each way
+    assert all(FAKE[e.start : e.end] == e.term for e in verdict.evidence)  # type: ignore[misc]
     assert Detector(loaded, Settings(evidence_terms=0)).check(FAKE).evidence == []
 
 
@@ -107,7 +110,11 @@ def test_raw_and_normalized_input_give_the_same_verdict(detector: Detector) -> N
     assert normalized.input_form == "normalized"
     assert (normalized.label, normalized.abstained) == (raw.label, raw.abstained)
     assert normalized.probability == pytest.approx(raw.probability, abs=1e-9)
-    assert normalized.evidence == raw.evidence
+    # the same parts of the same log-odds; each shown as written in its own input
+    assert [e.weight for e in normalized.evidence] == pytest.approx(
+        [e.weight for e in raw.evidence]
+    )
+    assert [normalize(e.term) for e in raw.evidence] == [e.term for e in normalized.evidence]
 
 
 def test_label_threshold_and_band_message() -> None:

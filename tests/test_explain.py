@@ -1,20 +1,49 @@
-"""Evidence from linear models: real contributions, aggregated to words, ordered."""
+"""Evidence a person can use: spans of the text as written, in calibrated log-odds that add up."""
 
 from __future__ import annotations
 
+import os
+import random
+import string
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from veracity.explain import linear_evidence, term_contributions
+from veracity.explain import (
+    MAX_ATTRIBUTED_CHARS,
+    MAX_PHRASE_WORDS,
+    Attribution,
+    _prepared_word_spans,
+    align,
+    is_function_word,
+    rank_evidence,
+)
+from veracity.models._charcache import MAX_CACHE_BYTES, WordRows
+from veracity.models.hashing import HashingSGDClassifier
 from veracity.models.linear import TfidfLogisticClassifier
+from veracity.text import prepare
 from veracity.types import Evidence
 
 FILLER = "the of and to in that is for on with as was by at it from this have are be".split()
 FAKE_CUES = ["hoax", "hoaxers", "shocking", "globalist", "rigged"]
 RELIABLE_CUES = ["senate", "ministry", "quarterly", "lawmakers", "spokesman"]
 
+ROOT = Path(__file__).resolve().parents[1]
+_SHARED = [ROOT.parent / "shared"]
+if os.environ.get("VERACITY_DATASETS_DIR"):
+    _SHARED.append(Path(os.environ["VERACITY_DATASETS_DIR"]).parent)
+SEED = next((p / "seed" / "seed_article.txt" for p in _SHARED if (p / "seed").is_dir()), None)
+BUNDLED = ROOT / "src" / "veracity" / "resources" / "default_model"
+# P(fake) of the seed article by the bundled model before evidence changed (it must not).
+SEED_P_FAKE = {"hashing-sgd.v2-fd575c2fd5a7": 0.3350824964384844}
 
-def _corpus(seed: int, n: int) -> tuple[list[str], list[str]]:
+
+def _corpus(seed: int, n: int, noise: float = 0.0) -> tuple[list[str], list[str]]:
+    """Texts of filler and cue words; ``noise``: the share of labels flipped."""
     rng = np.random.default_rng(seed)
     texts, labels = [], []
     for label, cues in (("fake", FAKE_CUES), ("reliable", RELIABLE_CUES)):
@@ -22,8 +51,16 @@ def _corpus(seed: int, n: int) -> tuple[list[str], list[str]]:
             words = [*rng.choice(FILLER, 30), *rng.choice(cues, 6)]
             rng.shuffle(words)
             texts.append(" ".join(words))
-            labels.append(label)
+            flip = rng.random() < noise
+            labels.append(("reliable" if label == "fake" else "fake") if flip else label)
     return texts, labels
+
+
+def _logit_fake(model: object, text: str) -> float:
+    classes = list(model.classes_)  # type: ignore[attr-defined]
+    p = float(model.predict_proba([text])[0, classes.index("fake")])  # type: ignore[attr-defined]
+    p = min(max(p, 1e-12), 1 - 1e-12)  # as the calibrated log-odds of evidence are clipped
+    return float(np.log(p) - np.log1p(-p))
 
 
 @pytest.fixture(scope="module")
@@ -31,63 +68,175 @@ def model() -> TfidfLogisticClassifier:
     return TfidfLogisticClassifier(random_state=0).fit(*_corpus(0, 60))
 
 
+@pytest.fixture(scope="module")
+def hashed() -> HashingSGDClassifier:
+    return HashingSGDClassifier(
+        n_word_features=2**14, n_char_features=2**14, cv=3, random_state=0
+    ).fit(*_corpus(0, 40))
+
+
+@pytest.fixture(scope="module")
+def bundled() -> object:
+    from veracity.models.artifact import load_model
+
+    if not (BUNDLED / "model.skops").exists():
+        pytest.skip("the bundled model is not installed")
+    return load_model(BUNDLED)
+
+
 TEXT = (
-    "WASHINGTON (Reuters) - The senate and the lawmakers said it was a hoax, "
-    "a shocking hoax, from the spokesman of the ministry."
+    "WASHINGTON (Reuters) - The Senate and the lawmakers said it was a hoax, "
+    "a shocking hoax, from the spokesman of the Ministry. Die Höhe is rigged!"
 )
 
 
-def test_contributions_add_up_to_the_linear_score(model: TfidfLogisticClassifier) -> None:
-    contributions = term_contributions(model, TEXT)
-    assert contributions.target == "fake" and contributions.other == "reliable"
-    # the model's score is the log-odds of classes_[1] == "reliable"; fake is its negative
-    score = model.linear_score([TEXT])[0]
-    assert contributions.total == pytest.approx(-score, abs=1e-6)
-    toward_reliable = term_contributions(model, TEXT, target="reliable")
-    assert toward_reliable.total == pytest.approx(score, abs=1e-6)
+def _check_shown(text: str, evidence: list[Evidence], top_k: int) -> None:
+    """What every piece of evidence must be, whatever the model and the text."""
+    for e in evidence:
+        assert (e.weight > 0) == (e.toward == "fake")
+        if e.kind == "signal":
+            continue
+        assert e.start is not None and e.end is not None
+        assert text[e.start : e.end] == e.term  # the text as written, at its offsets
+    phrases = [e for e in evidence if e.kind == "phrase"]
+    for e in phrases:
+        words = align(e.term).tokens
+        assert 1 <= len(words) <= MAX_PHRASE_WORDS
+        assert not is_function_word(e.term)  # at least one content word
+    for side in ("fake", "reliable"):
+        assert len([e for e in phrases if e.toward == side]) <= top_k
+        assert len([e for e in evidence if e.kind == "sentence" and e.toward == side]) <= 1
+
+
+# -- function words and alignment -------------------------------------------------------
+
+
+def test_function_words_are_the_ones_a_reader_cannot_use() -> None:
+    for word in ("the", "is", "said", "on", "Of", "don't", "U", "s", "told"):
+        assert is_function_word(word), word
+    for word in ("Senate", "hoax", "bill", "Höhe", "trump's", "California"):
+        assert not is_function_word(word), word
+
+
+def test_alignment_gives_prepared_words_back_to_the_words_they_came_from() -> None:
+    a = align("Die Höhe is big, Reuters says. Trump's U.S. plan")
+    assert a.prepared == prepare(a.text)
+    assert a.words == ["die", "h", "he", "is", "big", "says", "trump", "s", "u", "s", "plan"]
+    shown = [a.text[s:e] for s, e in a.tokens]
+    assert shown == ["Die", "Höhe", "is", "big", "says", "Trump's", "U", "S", "plan"]
+    # "h" and "he" (the model's view of "Höhe") both belong to "Höhe"
+    assert a.word_token[1] == a.word_token[2] == 1
+    assert "Reuters" not in shown  # scrubbed: the model never saw it
+
+
+_PIECES = st.sampled_from(
+    [
+        "WASHINGTON (Reuters) - ",
+        "Reuters",
+        "Featured image via Getty Images",
+        " http://t.co/x ",
+        "@handle",
+        "Höhe",
+        "İstanbul",
+        "ﬁnance",
+        "Read more: Daily Caller",
+        "\n",
+        ". ",
+        "ß",
+        "'s",
+        "afp",
+    ]
+)
+_TEXTS = st.lists(st.one_of(st.text(max_size=12), _PIECES), max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_alignment_mirrors_prepare_on_any_text(text: str) -> None:
+    found = _prepared_word_spans(text)
+    assert found is not None and found[0] == prepare(text)
+    a = align(text)
+    for i, word in enumerate(a.words):
+        s, e = a.tokens[a.word_token[i]]
+        # the word is the ASCII letters of a piece of the original word it is credited to
+        assert word in prepare(a.text[s:e]).split() or word in a.text[s:e].lower()
+
+
+# -- weights add up to the calibrated log-odds ----------------------------------------------
+
+
+@pytest.mark.parametrize("calibration", ["sigmoid", "isotonic", "temperature"])
+def test_linear_parts_add_up_to_the_calibrated_log_odds(calibration: str) -> None:
+    fitted = TfidfLogisticClassifier(calibration=calibration, random_state=0).fit(
+        *_corpus(3, 60, noise=0.3)
+    )
+    for text in (TEXT, "the senate said so", "a shocking hoax by the globalist hoaxers"):
+        parts = fitted.attribution(text)
+        assert (parts.target, parts.other) == ("fake", "reliable")
+        assert parts.rest == pytest.approx(0.0, abs=1e-9)
+        assert parts.total == pytest.approx(_logit_fake(fitted, text), abs=1e-6)
+
+
+def test_hashing_parts_add_up_to_the_calibrated_log_odds(hashed: HashingSGDClassifier) -> None:
+    for text in (TEXT, "the senate said so", "A shocking HOAX by the globalist hoaxers!"):
+        parts = hashed.attribution(text)
+        assert parts.total == pytest.approx(_logit_fake(hashed, text), abs=1e-6)
+
+
+@pytest.mark.parametrize("preset", ["tfidf", "hashing"])
+def test_models_reading_the_raw_text_add_up_too(preset: str) -> None:
+    fitted = (
+        TfidfLogisticClassifier(preprocess=False, random_state=0)
+        if preset == "tfidf"
+        else HashingSGDClassifier(
+            preprocess=False, cv=3, n_word_features=2**14, n_char_features=2**14, random_state=0
+        )
+    ).fit(*_corpus(0, 40, noise=0.2))
+    parts = fitted.attribution(TEXT)
+    assert parts.rest == pytest.approx(0.0, abs=1e-9)  # every token's n-grams found a word
+    assert parts.total == pytest.approx(_logit_fake(fitted, TEXT), abs=1e-6)
+    evidence = fitted.explain(TEXT)
+    assert evidence and all(TEXT[e.start : e.end] == e.term for e in evidence)  # type: ignore[misc]
 
 
 def test_char_ngrams_give_weight_to_unseen_words(model: TfidfLogisticClassifier) -> None:
     # "hoaxing" never occurs in training, so it has no word feature; its char n-grams
-    # (shared with "hoax", "hoaxers") still count, and are reported under the word.
+    # (shared with "hoax", "hoaxers") still count, and are credited to the word.
     assert "hoaxing" not in model.word_vectorizer_.vocabulary_
-    contributions = term_contributions(model, "the hoaxing of the people")
-    assert contributions.terms["hoaxing"] > 0
+    text = "The hoaxing of the people"
+    parts = model.attribution(text)
+    weight = dict((text[s:e], w) for (s, e), w in zip(parts.spans, parts.weights, strict=True))
+    assert weight["hoaxing"] > 0
 
 
-def test_evidence_is_ordered_and_split_by_label(model: TfidfLogisticClassifier) -> None:
-    evidence = linear_evidence(model, TEXT, top_k=3)
-    assert all(isinstance(e, Evidence) for e in evidence)
-    weights = [abs(e.weight) for e in evidence]
+def test_evidence_is_phrases_as_written_then_sentences(model: TfidfLogisticClassifier) -> None:
+    evidence = model.explain(TEXT, top_k=3)
+    _check_shown(TEXT, evidence, 3)
+    phrases = [e for e in evidence if e.kind == "phrase"]
+    weights = [abs(e.weight) for e in phrases]
     assert weights == sorted(weights, reverse=True)
-    fake = [e for e in evidence if e.toward == "fake"]
-    reliable = [e for e in evidence if e.toward == "reliable"]
-    assert len(fake) == 3 and len(reliable) == 3
-    assert all(e.weight > 0 for e in fake) and all(e.weight < 0 for e in reliable)
-    assert fake[0].term in {"hoax", "shocking", "a shocking", "shocking hoax"}
-    assert {e.term for e in reliable} & {"senate", "lawmakers", "spokesman", "ministry"}
-    # the strongest terms overall are the strongest of all contributions
-    everything = term_contributions(model, TEXT).terms
-    strongest = max(everything.items(), key=lambda item: abs(item[1]))
-    assert (evidence[0].term, evidence[0].weight) == strongest
+    fake = {e.term for e in phrases if e.toward == "fake"}
+    reliable = {e.term for e in phrases if e.toward == "reliable"}
+    assert fake & {"hoax", "shocking hoax", "shocking", "rigged"}
+    assert reliable & {"Senate", "lawmakers", "spokesman", "Ministry", "Senate and the lawmakers"}
+    assert "hoax" in fake or "shocking hoax" in fake
+    hoax = next((e for e in phrases if e.term == "hoax"), None)
+    if hoax is not None:  # the first "hoax" on its own ("shocking hoax" is another phrase)
+        assert hoax.start == TEXT.index("hoax")
+    sentences = [e for e in evidence if e.kind == "sentence"]
+    assert sentences and evidence[-len(sentences) :] == sentences
 
 
 def test_scrubbed_artefacts_are_never_evidence(model: TfidfLogisticClassifier) -> None:
-    terms = term_contributions(model, TEXT).terms
-    assert not any("reuters" in term or term == "washington" for term in terms)
+    parts = model.attribution(TEXT)
+    assert not any(TEXT[s:e] in {"Reuters", "WASHINGTON"} for s, e in parts.spans)
 
 
 def test_top_k_bounds(model: TfidfLogisticClassifier) -> None:
-    assert linear_evidence(model, TEXT, top_k=0) == []
-    assert len(linear_evidence(model, TEXT, top_k=100)) == len(
-        [w for w in term_contributions(model, TEXT).terms.values() if w != 0]
-    )
+    assert model.explain(TEXT, top_k=0) == []
+    assert len([e for e in model.explain(TEXT, top_k=1) if e.kind == "phrase"]) == 2
     with pytest.raises(ValueError, match="top_k"):
-        linear_evidence(model, TEXT, top_k=-1)
-
-
-def test_the_model_method_is_the_same(model: TfidfLogisticClassifier) -> None:
-    assert model.explain(TEXT, top_k=4) == linear_evidence(model, TEXT, top_k=4)
+        model.explain(TEXT, top_k=-1)
 
 
 def test_more_than_two_classes_explain_the_predicted_one() -> None:
@@ -96,14 +245,166 @@ def test_more_than_two_classes_explain_the_predicted_one() -> None:
         " ".join(np.random.default_rng(i).choice([*FILLER, "goal", "striker", "league"], 30))
         for i in range(30)
     ]
-    model = TfidfLogisticClassifier(random_state=0).fit(texts + sport, labels + ["sport"] * 30)
+    fitted = TfidfLogisticClassifier(random_state=0).fit(texts + sport, labels + ["sport"] * 30)
     text = "the striker and the league goal"
-    contributions = term_contributions(model, text)
-    assert contributions.target == "sport" and contributions.other is None
-    evidence = linear_evidence(model, text, top_k=2)
-    assert len(evidence) == 2
-    assert all(e.toward == "sport" and e.weight > 0 for e in evidence)
-    # the score explained is the target logit minus the mean logit
-    scores = model.linear_score([text])[0]
-    k = model.classes_.tolist().index("sport")
-    assert contributions.total == pytest.approx(scores[k] - scores.mean(), abs=1e-6)
+    parts = fitted.attribution(text)
+    assert parts.target == "sport" and parts.other is None
+    # raw units: the target logit minus the mean logit (linear_score sums float32 features)
+    scores = fitted.linear_score([text])[0]
+    k = fitted.classes_.tolist().index("sport")
+    assert parts.total == pytest.approx(scores[k] - scores.mean(), abs=1e-5)
+    evidence = fitted.explain(text, top_k=2)
+    assert evidence and all(e.toward == "sport" and e.weight > 0 for e in evidence)
+
+
+# -- ranking -------------------------------------------------------------------------------
+
+
+def test_phrases_merge_neighbours_and_drop_lone_function_words() -> None:
+    text = "The White House said on Friday that the plan is a hoax."
+    words = [(m.start(), m.end()) for m in __import__("re").finditer(r"\w+", text)]
+    w = {"The": -0.1, "White": -0.3, "House": -0.4, "said": -0.9, "on": 0.5, "Friday": -0.2,
+         "that": 0.05, "the": 0.05, "plan": 0.02, "is": 0.6, "a": 0.01, "hoax": 0.7}  # fmt: skip
+    parts = Attribution(
+        text,
+        "fake",
+        "reliable",
+        np.array(words),
+        np.array([w[text[s:e]] for s, e in words]),
+        base=0.0,
+    )
+    evidence = rank_evidence(parts, top_k=5)
+    phrases = {e.term: e.weight for e in evidence if e.kind == "phrase"}
+    # "The White House said" pushes one way: trimmed of "The" and "said" at its ends
+    assert phrases["White House"] == pytest.approx(-0.7)
+    assert "said" not in phrases and "on" not in phrases and "is" not in phrases
+    assert phrases["hoax"] == pytest.approx(0.7 + 0.01 + 0.6) or "hoax" in " ".join(phrases)
+    assert all(not is_function_word(t) for t in phrases)
+    assert not [e for e in evidence if e.kind == "sentence"]  # one sentence: nothing to point at
+
+
+def test_a_repeated_phrase_is_one_item_with_the_sum_of_its_weights() -> None:
+    text = "Hoax! The senate knew. A HOAX, a hoax."
+    spans = np.array([(m.start(), m.end()) for m in __import__("re").finditer(r"\w+", text)])
+    weights = np.array([0.5, 0.0, -0.2, 0.0, 0.0, 0.4, 0.0, 0.3])
+    parts = Attribution(text, "fake", "reliable", spans, weights, base=0.0)
+    hoax = next(e for e in rank_evidence(parts) if e.term == "Hoax")
+    assert (hoax.count, hoax.start, hoax.end) == (3, 0, 4)
+    assert hoax.weight == pytest.approx(1.2)
+
+
+def test_signals_are_ranked_with_phrases() -> None:
+    parts = Attribution(
+        "x",
+        "fake",
+        "reliable",
+        np.zeros((0, 2), dtype=np.int64),
+        np.zeros(0),
+        0.0,
+        signals={"words in capitals: 7": 0.4, "exclamation marks: 4": 0.9, "quotes: 2": -0.3},
+    )
+    evidence = rank_evidence(parts, top_k=1)
+    assert [(e.term, e.kind, e.toward) for e in evidence] == [
+        ("exclamation marks: 4", "signal", "fake"),
+        ("quotes: 2", "signal", "reliable"),
+    ]
+
+
+# -- never a term that is not in the text ----------------------------------------------------
+
+
+def test_hoehe_is_shown_as_hoehe_never_he(hashed: HashingSGDClassifier) -> None:
+    text = "Die Höhe der Steuern ist ein Skandal, sagt er. He said it was a hoax."
+    for fitted in (hashed,):
+        evidence = fitted.explain(text, top_k=50)
+        _check_shown(text, evidence, 50)
+        for e in evidence:
+            if e.kind == "phrase" and e.start is not None and e.start < text.index("der"):
+                assert "Höhe" in e.term
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=_TEXTS)
+def test_every_phrase_is_the_text_at_its_offsets(
+    text: str, model: TfidfLogisticClassifier, hashed: HashingSGDClassifier
+) -> None:
+    for fitted in (model, hashed):
+        parts = fitted.attribution(text)
+        assert parts.total == pytest.approx(_logit_fake(fitted, text), abs=1e-6)
+        _check_shown(text, fitted.explain(text, top_k=3), 3)
+
+
+# -- the bundled model -----------------------------------------------------------------------
+
+
+def test_seed_article_evidence_adds_up_and_reads_well(bundled: object) -> None:
+    if SEED is None:
+        pytest.skip("seed article not found")
+    text = SEED.read_text(encoding="ascii")
+    estimator = bundled.estimator  # type: ignore[attr-defined]
+    card = bundled.card  # type: ignore[attr-defined]
+    pinned = SEED_P_FAKE.get(card.model_id)
+    p_fake = float(estimator.predict_proba([text])[0, 0])
+    if pinned is not None:  # evidence code must not change a probability
+        assert p_fake == pytest.approx(pinned, abs=1e-12)
+    parts = estimator.attribution(text)
+    assert parts.rest == 0.0
+    assert parts.total == pytest.approx(_logit_fake(estimator, text), abs=1e-6)
+    evidence = estimator.explain(text)
+    _check_shown(text, evidence, 5)
+    phrases = [e for e in evidence if e.kind == "phrase"]
+    assert 6 <= len(phrases) <= 10
+    assert not {"said", "the", "is", "on", "some", "also", "of the"} & {e.term for e in phrases}
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=_TEXTS)
+def test_bundled_model_parts_add_up_on_any_text(text: str, bundled: object) -> None:
+    estimator = bundled.estimator  # type: ignore[attr-defined]
+    parts = estimator.attribution(text)
+    assert parts.total == pytest.approx(_logit_fake(estimator, text), abs=1e-6)
+    _check_shown(text, estimator.explain(text), 5)
+
+
+# -- cost ---------------------------------------------------------------------------------------
+
+
+def test_only_the_first_characters_are_attributed(hashed: HashingSGDClassifier) -> None:
+    text = "The senate passed the bill. " * (MAX_ATTRIBUTED_CHARS // 20)
+    parts = hashed.attribution(text)
+    assert parts.total == pytest.approx(_logit_fake(hashed, text), abs=1e-6)
+    assert parts.rest != 0.0  # the words past the cap still count, unattributed
+    assert len(text) - int(parts.spans[:, 1].max()) > 20_000  # the tail has no evidence
+
+
+def test_word_rows_stay_within_their_bytes() -> None:
+    rows = WordRows(max_bytes=100_000)
+    for i in range(2_000):
+        rows.put(f"word{i}", (np.arange(20), np.ones(20)))
+        assert rows.nbytes <= 100_000
+    assert rows.get("word0") is None and rows.get("word1999") is not None  # oldest out
+    rows.put("huge", (np.arange(10_000), np.ones(10_000)))  # over an eighth: not kept
+    assert rows.get("huge") is None
+
+
+def test_a_megabyte_of_one_token_or_unique_words_is_cheap(bundled: object) -> None:
+    from veracity.detector import Detector
+    from veracity.models.hashing_features import _WORD_CACHES
+
+    detector = Detector(bundled)  # type: ignore[arg-type]
+    rnd = random.Random(0)
+    one_token = "".join(rnd.choice(string.ascii_letters) for _ in range(1_000_000))
+    unique = " ".join(
+        "".join(rnd.choice(string.ascii_lowercase) for _ in range(30)) for _ in range(32_000)
+    )
+    for text in (one_token, unique):
+        detector.estimator.predict_proba([text])  # the verdict's own cost, not measured
+        start = time.perf_counter()
+        evidence = detector.estimator.explain(text)
+        assert time.perf_counter() - start < 10.0
+        _check_shown(text, evidence, 5)
+        assert all(c.nbytes <= MAX_CACHE_BYTES for c in _WORD_CACHES.values())

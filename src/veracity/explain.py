@@ -1,74 +1,371 @@
-"""Per-prediction evidence: which words pushed a verdict toward ``fake`` or ``reliable``.
+"""Per-prediction evidence a person can use: phrases and sentences of the text as written.
 
-For a linear model on TF-IDF features the (uncalibrated) score is exactly
-``intercept + sum(tfidf_value * coefficient)`` over the features present in the
-text, so every feature's contribution is real, not an approximation. This module
-turns those per-feature contributions into readable terms:
+Every veracity model that can explain itself returns an :class:`Attribution` of one
+text: the exact decomposition of the **calibrated log-odds of fake** (the log-odds of
+the probability veracity shows) into
 
-* **word n-gram features** are reported as the n-gram itself (``"white house"``);
-* **character n-gram features** (``char_wb``: n-grams inside one padded word) are
-  given back to the words they occur in. A char n-gram's contribution is split
-  among the words of the text in proportion to how often each word produced it,
-  so the split loses nothing: the per-word shares of one char n-gram add up to
-  its contribution. A word's char share is then added to the contribution of
-  the word's own unigram feature (if any), giving one number per word.
+* ``base``: the log-odds of a text with no features at all (the model's intercept,
+  calibrated);
+* one weight per **word of the original text** (``spans``: character offsets into the
+  text as given, original case and accents), for the first
+  :data:`MAX_ATTRIBUTED_CHARS` characters of what the model reads;
+* ``signals``: readable inputs the model used that are not words of the text (a
+  style model's ``"words in capitals: 7"``, a claims model's ``"speaker: bob"``);
+* ``rest``: whatever was not attributed to a word or a signal (the part of a very
+  long text past the cap, a member model without word-level evidence).
 
-Hence ``intercept + sum(all term contributions)`` equals the linear model's
-score of the text (``TfidfLogisticClassifier.linear_score``, up to float
-rounding): :func:`term_contributions` returns them all, :func:`linear_evidence`
-the strongest few per label. Weights are in units of that uncalibrated score.
+so that ``base + sum(weights) + sum(signals) + rest == logit(p)`` (tested to 1e-6).
+A linear model's raw score ``s = intercept + sum(feature contributions)`` becomes the
+calibrated log-odds through its calibrator ``L = g(s)``; every raw contribution is
+multiplied by the secant slope ``(g(s) - g(intercept)) / (s - intercept)`` and
+``base = g(intercept)`` (:func:`calibrate`). For a Platt (logistic) calibrator ``g`` is
+linear and the slope is its own; for isotonic calibration the secant keeps the sum
+exact.
 
-This module knows nothing of how a model is trained; it needs only the small
-:class:`LinearTextModel` surface (``veracity.models.linear.TfidfLogisticClassifier``
-provides it).
+How the raw contributions reach words (:func:`linear_attribution`, and
+``HashingSGDClassifier.attribution`` for hashed features): a word n-gram feature's
+contribution is shared equally by its occurrences and, within one occurrence, by the
+n words of it; a ``char_wb`` n-gram feature's contribution is shared by the words that
+produced it, in proportion to how often each did. The model reads the text after
+:func:`veracity.text.prepare` (seed form: ASCII letters, lower case); :func:`align`
+maps each prepared word back to the characters it came from, and a prepared word is
+credited to the whole original word around it (``"Höhe"`` is read as ``"h he"``; both
+parts are credited to ``"Höhe"``), so evidence never names a word that is not in the
+text.
+
+:func:`rank_evidence` turns an attribution into :class:`~veracity.types.Evidence`:
+
+* **phrases**: runs of 1 to :data:`MAX_PHRASE_WORDS` adjacent words that pushed the
+  same way, trimmed of function words at their ends; a phrase of function words only
+  (:func:`is_function_word`), or with a word over :data:`MAX_WORD_CHARS` characters,
+  is never shown. Repeats of a phrase (compared in lower
+  case) are one item whose weight is their sum, ``count`` says how many and
+  ``start``/``end`` locate the first;
+* **sentences**: the sentence (or, in text without punctuation, the passage of
+  :data:`MAX_SENTENCE_WORDS` words) whose words moved the verdict most, one per
+  direction;
+* **signals**, strongest first.
+
+At most ``top_k`` phrases and ``top_k`` signals per direction. A phrase's weight is the
+sum of its words' weights, in the same units as the verdict's log-odds.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
+from veracity.text import is_normalized, normalize, prepare
+from veracity.text.lang import ENGLISH_FUNCTION_WORDS
+from veracity.text.scrub import NORMALIZED_PATTERNS, RAW_PATTERNS, ScrubPattern
 from veracity.types import FAKE, Evidence, Label
 
-__all__ = ["Contributions", "LinearTextModel", "linear_evidence", "term_contributions"]
+__all__ = [
+    "MAX_ATTRIBUTED_CHARS",
+    "MAX_PHRASE_WORDS",
+    "MAX_SENTENCE_WORDS",
+    "MAX_WORD_CHARS",
+    "SENTENCES_PER_DIRECTION",
+    "Alignment",
+    "Attribution",
+    "Contributions",
+    "LinearTextModel",
+    "align",
+    "calibrate",
+    "calibrator_log_odds",
+    "is_function_word",
+    "linear_attribution",
+    "rank_evidence",
+]
+
+#: Characters of the model's text (after ``prepare``) whose words get evidence. Words
+#: past it still count for the verdict; their share of the log-odds is ``rest``.
+#: 100,000 characters is about 15,000 words, longer than nearly any article.
+MAX_ATTRIBUTED_CHARS = 100_000
+#: Longest phrase shown, in words.
+MAX_PHRASE_WORDS = 3
+#: Longest word shown in a phrase, in characters (the longest English word has 45);
+#: a longer run of letters is not something a reader can use.
+MAX_WORD_CHARS = 45
+#: A sentence longer than this (or text without sentence punctuation) is cut into
+#: passages of this many words.
+MAX_SENTENCE_WORDS = 40
+#: Sentences shown per direction (toward fake, toward reliable).
+SENTENCES_PER_DIRECTION = 1
+
+# -- function words ------------------------------------------------------------------
+
+#: Words of scikit-learn's English stop list that are content words in news.
+_NOT_FUNCTION = frozenset(
+    """bill fire computer system interest con cry mill thick thin detail describe find
+    found call side top bottom front back full empty fill move show name part amount
+    sincere de inc ltd co eg etc ie un""".split()
+)
+#: Reporting verbs and the pieces contractions leave ("don't" → "don", "t").
+_EXTRA_FUNCTION = frozenset(
+    """said says say saying told tells tell according don didn doesn isn wasn aren
+    weren won wouldn couldn shouldn hasn haven hadn ll ve re mr mrs ms""".split()
+)
 
 
-class LinearTextModel(Protocol):
-    """What :func:`term_contributions` needs from a fitted linear text model.
+@functools.cache
+def _function_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    ``word_vectorizer_`` and ``char_vectorizer_`` are fitted scikit-learn
-    ``TfidfVectorizer`` objects (word n-grams and ``char_wb`` n-grams) whose
-    outputs are stacked in that order to form the model's feature matrix.
+    return (
+        (frozenset(ENGLISH_STOP_WORDS) - _NOT_FUNCTION) | ENGLISH_FUNCTION_WORDS | _EXTRA_FUNCTION
+    )
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def is_function_word(word: str) -> bool:
+    """True for a word that says nothing on its own: ``"the"``, ``"said"``, ``"don't"``, ``"U"``.
+
+    The list is scikit-learn's ``ENGLISH_STOP_WORDS`` without its content words
+    (``"bill"``, ``"fire"``, ``"system"``, …), plus veracity's English function words,
+    reporting verbs (``"said"``, ``"told"``: wire copy's staple, which tells a reader
+    nothing about the story) and the pieces of contractions. A word counts as a
+    function word when every letter run in it is one of those or a single letter.
+
+    Examples
+    --------
+    >>> [is_function_word(w) for w in ("The", "said", "don't", "U", "Senate", "Höhe")]
+    [True, True, True, True, False, False]
+    """
+    parts = _LETTERS.findall(word.lower())
+    words = _function_words()
+    return all(len(p) == 1 or p in words for p in parts)
+
+
+# -- alignment: the model's words back to the original text ----------------------------
+
+#: An original word: letters/digits joined by apostrophes ("Trump's", "don\u2019t").
+_TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*")
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """The words a model reads, each tied to the original word it came from.
+
+    ``words[i]`` is the i-th whitespace-separated word of ``prepared`` (what the
+    vectorizers receive); ``word_token[i]`` is the index in ``tokens`` of the original
+    word it lies in (-1 when it could not be found); ``tokens`` holds
+    ``(start, end)`` offsets into ``text``, in order. Only the first ``attributed``
+    words (those within the character cap) are aligned.
     """
 
-    classes_: Any
-    word_vectorizer_: Any
-    char_vectorizer_: Any
+    text: str
+    prepared: str
+    words: list[str]
+    word_token: NDArray[np.int64]
+    tokens: NDArray[np.int64]
+    attributed: int
 
-    def prepare_texts(self, X: Sequence[str]) -> list[str]:
-        """The texts exactly as the vectorizers receive them."""
-        ...
 
-    def linear_weights(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """``(coef, intercept)`` of the final linear model, shapes ``(k, n_features)``, ``(k,)``."""
-        ...
+def _tail_start(text: str, words: int) -> int:
+    """As ``veracity.text.scrub``: where the last ``words`` words of ``text`` start."""
+    parts = text.rsplit(None, words)
+    return len(parts[0]) if len(parts) > words else 0
+
+
+def _tracked_apply(
+    text: str, pos: NDArray[np.int64], patterns: tuple[ScrubPattern, ...]
+) -> tuple[str, NDArray[np.int64]]:
+    """``scrub``'s pattern pass, keeping each character's offset in the original (-1: new)."""
+    folded = text.casefold()
+    for pattern in patterns:
+        if pattern.triggers and not any(t in folded for t in pattern.triggers):
+            continue
+        start = 0 if pattern.tail is None else _tail_start(text, pattern.tail)
+        tail = text[start:]
+        pieces, offsets = [text[:start]], [pos[:start]]
+        last = 0
+        for m in pattern.regex.finditer(tail):
+            pieces += [tail[last : m.start()], " "]
+            offsets += [pos[start + last : start + m.start()], np.array([-1], dtype=np.int64)]
+            last = m.end()
+        if len(pieces) == 1:
+            continue
+        pieces.append(tail[last:])
+        offsets.append(pos[start + last :])
+        new = "".join(pieces)
+        if new != text:
+            text, pos, folded = new, np.concatenate(offsets), new.casefold()
+    return text, pos
+
+
+def _prepared_word_spans(text: str) -> tuple[str, list[tuple[int, int]]] | None:
+    """``prepare(text)`` with each word's ``(start, end)`` in ``text``; None if unsure."""
+    pos = np.arange(len(text), dtype=np.int64)
+    current = text
+    if not is_normalized(current):
+        current, pos = _tracked_apply(current, pos, RAW_PATTERNS)
+        stripped = current.strip()
+        lead = len(current) - len(current.lstrip())
+        pos = pos[lead : lead + len(stripped)]
+        current = normalize(stripped)
+    current, pos = _tracked_apply(current, pos, NORMALIZED_PATTERNS)
+    spans = []
+    for m in re.finditer(r"[^ ]+", current):
+        first, last = int(pos[m.start()]), int(pos[m.end() - 1])
+        if first < 0 or last - first != m.end() - 1 - m.start():
+            return None
+        spans.append((first, last + 1))
+    return " ".join(current.split()), spans
+
+
+def _greedy_word_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
+    """Each word's first whole-word occurrence in ``normalize(text)`` after the last one."""
+    norm = normalize(text)
+    spans: list[tuple[int, int]] = []
+    at = 0
+    for word in words:
+        m = re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])").search(norm, at)
+        start = m.start() if m else norm.find(word, at)
+        if start < 0:
+            spans.append((-1, -1))
+            continue
+        spans.append((start, start + len(word)))
+        at = start + len(word)
+    return spans
+
+
+def _tokens_of(text: str, spans: list[tuple[int, int]]) -> tuple[NDArray[Any], NDArray[Any]]:
+    """The original word around each span: (index per span, unique token spans)."""
+    tokens: list[tuple[int, int]] = []
+    index = np.full(len(spans), -1, dtype=np.int64)
+    for i, (start, end) in enumerate(spans):
+        if start < 0:
+            continue
+        if tokens and tokens[-1][0] <= start and end <= tokens[-1][1]:
+            index[i] = len(tokens) - 1
+            continue
+        m = None
+        # the original word around [start, end): search from a little before it
+        lo = start
+        while lo > 0 and (text[lo - 1].isalnum() or text[lo - 1] in "_'\u2019"):
+            lo -= 1
+        for m in _TOKEN.finditer(text, lo, max(end, lo) + 1):
+            if m.start() <= start and end <= m.end():
+                break
+        else:
+            m = None
+        token = (m.start(), m.end()) if m is not None else (start, end)
+        if tokens and token[0] < tokens[-1][1]:  # overlaps the previous token: share it
+            token = tokens.pop()
+            token = (token[0], max(token[1], end))
+        tokens.append(token)
+        index[i] = len(tokens) - 1
+    return index, np.asarray(tokens, dtype=np.int64).reshape(-1, 2)
+
+
+def align(text: str, preprocess: bool = True, max_chars: int | None = None) -> Alignment:
+    """The words a model reads from ``text`` and the original words they came from.
+
+    Parameters
+    ----------
+    text : str
+        The text as given.
+    preprocess : bool, default=True
+        The model reads ``prepare(text)`` (else ``text`` itself, split at whitespace).
+    max_chars : int, optional
+        Align only the words within the first ``max_chars`` characters of what the
+        model reads (default :data:`MAX_ATTRIBUTED_CHARS`); later words get index -1.
+
+    Examples
+    --------
+    >>> a = align("Die Höhe (Reuters) is big.")
+    >>> a.words, [a.text[s:e] for s, e in a.tokens]
+    (['die', 'h', 'he', 'is', 'big'], ['Die', 'Höhe', 'is', 'big'])
+    """
+    limit = MAX_ATTRIBUTED_CHARS if max_chars is None else max_chars
+    if preprocess:
+        prepared = prepare(text)
+        words = prepared.split()
+        found = _prepared_word_spans(text)
+        spans = found[1] if found is not None and found[0] == prepared else None
+        if spans is None:
+            spans = _greedy_word_spans(text, words)
+    else:
+        prepared = text
+        matches = list(re.finditer(r"\S+", text))
+        words = [m.group(0).lower() for m in matches]
+        spans = []
+        for m in matches:  # the word without punctuation at its ends
+            inner = re.search(r"\w(?:.*\w)?", m.group(0), re.DOTALL)
+            spans.append(
+                (m.start() + inner.start(), m.start() + inner.end()) if inner else m.span()
+            )
+    used = 0
+    kept = 0
+    for word in words:
+        used += len(word) + (1 if kept else 0)
+        if used > limit:
+            break
+        kept += 1
+    index, tokens = _tokens_of(text, spans[:kept])
+    word_token = np.full(len(words), -1, dtype=np.int64)
+    word_token[:kept] = index
+    return Alignment(text, prepared, words, word_token, tokens, kept)
+
+
+# -- attributions ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The calibrated log-odds of ``target`` for one text, taken apart (see module doc).
+
+    ``base + weights.sum() + sum(signals.values()) + rest`` is the log-odds of
+    ``target`` (:attr:`total`). ``spans[i]`` are the ``(start, end)`` offsets in
+    ``text`` of the original word that carries ``weights[i]``. ``other`` is the other
+    class of a two-class model (None for more classes, where the weights are the raw
+    score of the predicted class against the mean, not calibrated).
+    """
+
+    text: str
+    target: Any
+    other: Any | None
+    spans: NDArray[np.int64]
+    weights: NDArray[np.float64]
+    base: float
+    rest: float = 0.0
+    signals: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        """What the parts add up to: the (calibrated) log-odds of ``target``."""
+        return self.base + float(self.weights.sum()) + sum(self.signals.values()) + self.rest
+
+    def scaled(self, factor: float, base: float) -> Attribution:
+        """Every part multiplied by ``factor``, and ``base`` in place of ``self.base``."""
+        return Attribution(
+            self.text,
+            self.target,
+            self.other,
+            self.spans,
+            self.weights * factor,
+            base,
+            self.rest * factor,
+            {k: v * factor for k, v in self.signals.items()},
+        )
 
 
 @dataclass(frozen=True)
 class Contributions:
-    """Every term's contribution to the score of ``target`` for one text.
+    """Named contributions to a raw score of ``target`` (a style model's SHAP values).
 
-    ``terms`` maps a word or word n-gram to its contribution to the (uncalibrated)
-    log-odds of ``target``: positive pushes toward ``target``, negative toward
-    ``other``. For a two-class model, ``intercept + sum(terms.values())`` is the
-    linear model's uncalibrated log-odds of ``target``. For more than two classes
-    the score is the target's logit minus the mean logit of all classes, and
-    ``other`` is None.
+    ``intercept + sum(terms.values())`` is the raw score (:attr:`total`); ``other``
+    is the other class of a two-class model, None for more classes.
     """
 
     target: Any
@@ -81,145 +378,380 @@ class Contributions:
         """The score the contributions add up to (intercept included)."""
         return self.intercept + float(sum(self.terms.values()))
 
+    def attribution(self, text: str) -> Attribution:
+        """As an :class:`Attribution` of ``text`` whose parts are all signals."""
+        return Attribution(
+            text,
+            self.target,
+            self.other,
+            np.zeros((0, 2), dtype=np.int64),
+            np.zeros(0),
+            self.intercept,
+            0.0,
+            dict(self.terms),
+        )
 
-def _row_values(row: Any) -> dict[int, float]:
-    """{column: value} of the non-zero entries of a 1-row sparse matrix."""
-    csr = row.tocsr()
+
+def calibrate(raw: Attribution, log_odds: Callable[[float], float]) -> Attribution:
+    """``raw`` (parts of a raw score) in units of the calibrated log-odds ``log_odds(score)``.
+
+    With ``s = raw.total`` and ``s0 = raw.base``, every part is multiplied by the
+    secant slope ``(log_odds(s) - log_odds(s0)) / (s - s0)`` and the base becomes
+    ``log_odds(s0)``, so the result adds up to ``log_odds(s)`` exactly (for a linear
+    ``log_odds`` the slope is its own).
+
+    Examples
+    --------
+    >>> raw = Attribution("a b", "fake", "reliable", np.array([[0, 1], [2, 3]]),
+    ...                   np.array([1.0, -0.5]), base=0.25)
+    >>> calibrate(raw, lambda s: 2 * s - 1).total == 2 * raw.total - 1
+    True
+    """
+    s, s0 = raw.total, raw.base
+    top, bottom = log_odds(s), log_odds(s0)
+    slope = (top - bottom) / (s - s0) if abs(s - s0) > 1e-12 else 0.0
+    out = raw.scaled(slope, bottom)
+    if slope == 0.0:  # nothing moved the score: all of it is the base
+        out = Attribution(out.text, out.target, out.other, out.spans, out.weights, top)
+    return out
+
+
+def word_attribution(
+    alignment: Alignment,
+    word_weights: NDArray[np.float64],
+    *,
+    target: Any,
+    other: Any | None,
+    score: float,
+    base: float,
+    signals: dict[str, float] | None = None,
+) -> Attribution:
+    """Raw per-word weights (one per prepared word) summed onto the original words.
+
+    ``score`` is the raw score they are part of; whatever of ``score - base`` the words
+    and ``signals`` do not carry becomes ``rest``.
+    """
+    keep = alignment.word_token >= 0
+    weights = np.bincount(
+        alignment.word_token[keep], weights=word_weights[keep], minlength=len(alignment.tokens)
+    ).astype(np.float64)
+    signals = dict(signals or {})
+    rest = score - base - float(weights.sum()) - sum(signals.values())
+    return Attribution(
+        alignment.text, target, other, alignment.tokens, weights, base, rest, signals
+    )
+
+
+def ngram_positions(
+    alignment: Alignment, vectorizer: Any, ngram_range: tuple[int, int]
+) -> list[tuple[str, list[int]]]:
+    """Every word n-gram of the aligned words, as ``vectorizer``'s analyzer makes them.
+
+    Returns ``(gram, [index of the word each of its tokens is in])``. The analyzer
+    tokenizes with ``token_pattern`` (and drops ``stop_words``); a token never spans
+    whitespace, so each lies in one word (a word may hold several, or none).
+    """
+    token = re.compile(vectorizer.token_pattern)
+    stop = vectorizer.get_stop_words() or frozenset()
+    preprocess = vectorizer.build_preprocessor()
+    tokens: list[str] = []
+    owner: list[int] = []
+    for i in range(alignment.attributed):
+        for t in token.findall(preprocess(alignment.words[i])):
+            if t not in stop:
+                tokens.append(t)
+                owner.append(i)
+    grams: list[tuple[str, list[int]]] = []
+    lo, hi = ngram_range
+    for n in range(lo, hi + 1):
+        for k in range(len(tokens) - n + 1):
+            grams.append((" ".join(tokens[k : k + n]), owner[k : k + n]))
+    return grams
+
+
+# -- linear models on TF-IDF features -------------------------------------------------------
+
+
+class LinearTextModel(Protocol):
+    """What :func:`linear_attribution` needs from a fitted linear TF-IDF model.
+
+    ``word_vectorizer_`` and ``char_vectorizer_`` are fitted ``TfidfVectorizer`` s
+    (word n-grams, ``char_wb`` n-grams) whose outputs are stacked in that order,
+    followed by any other columns (a claims model's metadata).
+    """
+
+    classes_: Any
+    preprocess: bool
+    word_vectorizer_: Any
+    char_vectorizer_: Any
+
+    def linear_weights(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(coef, intercept)`` of the final linear model."""
+        ...
+
+
+def _row(matrix: Any) -> dict[int, float]:
+    csr = matrix.tocsr()
     return {int(j): float(v) for j, v in zip(csr.indices, csr.data, strict=True) if v != 0.0}
 
 
-def _word_terms(vectorizer: Any, text: str, weights: NDArray[np.float64]) -> dict[str, float]:
-    values = _row_values(vectorizer.transform([text]))
-    if not values:
-        return {}
-    vocabulary: dict[str, int] = vectorizer.vocabulary_
-    terms: dict[str, float] = {}
-    for gram in set(vectorizer.build_analyzer()(text)):
-        j = vocabulary.get(gram)
-        if j is not None and j in values:
-            terms[gram] = values[j] * float(weights[j])
-    return terms
-
-
-def _char_terms(vectorizer: Any, text: str, weights: NDArray[np.float64]) -> dict[str, float]:
-    """Char n-gram contributions given back to the words that produced them."""
-    from veracity.models._charcache import cache_for, char_wb_transform
-
-    values = _row_values(char_wb_transform(vectorizer, [text]))
-    if not values:
-        return {}
-    # char_wb pads each whitespace-separated word and takes n-grams inside it,
-    # so analyzing one word at a time yields exactly that word's share of grams
-    # (cached per word: the same rows that build the features).
-    cache = cache_for(vectorizer)
-    word_counts = Counter(vectorizer.build_preprocessor()(text).split())
-    per_word: dict[str, dict[int, float]] = {}
-    doc_counts: Counter[int] = Counter()
-    for word, tf in word_counts.items():
-        idx, cnt = cache.row(word)
-        grams = dict(zip(idx.tolist(), cnt.tolist(), strict=True))
-        per_word[word] = grams
-        for j, n in grams.items():
-            doc_counts[j] += tf * n
-    terms: dict[str, float] = {}
-    for word, grams in per_word.items():
-        tf = word_counts[word]
-        share = 0.0
-        for j, n in grams.items():
-            if j in values:
-                share += values[j] * float(weights[j]) * tf * n / doc_counts[j]
-        if share != 0.0:
-            terms[word] = share
-    return terms
-
-
-def term_contributions(
-    model: LinearTextModel, text: str, target: Any | None = None
-) -> Contributions:
-    """All term contributions to the score of ``target`` for one ``text``.
+def linear_attribution(
+    model: LinearTextModel,
+    text: str,
+    *,
+    target: Any | None = None,
+    log_odds: Callable[[float], float] | None = None,
+    extra: tuple[dict[str, float], float] | None = None,
+) -> Attribution:
+    """The raw score of a TF-IDF linear model taken apart by word; calibrated if asked.
 
     Parameters
     ----------
     model : LinearTextModel
-        A fitted linear text model, e.g. ``TfidfLogisticClassifier``.
+        A fitted model (``TfidfLogisticClassifier``, ``ClaimsClassifier``).
     text : str
-        The text to explain (raw or normalized; the model prepares it).
+        The text as given.
     target : label, optional
-        The class to explain (one of ``model.classes_``). Default: ``"fake"`` when
-        the model has that class, else the second class of a two-class model, else
-        the predicted class.
-
-    Returns
-    -------
-    Contributions
+        The class whose score is explained: ``"fake"`` (or ``classes_[1]``) for two
+        classes, the predicted class for more.
+    log_odds : callable, optional
+        Raw score of ``target`` → its calibrated log-odds (see :func:`calibrate`).
+    extra : (signals, score), optional
+        Named contributions of columns past the text's (metadata), and their total.
     """
+    from veracity.models._charcache import cache_for
+
     classes: list[Any] = np.asarray(model.classes_).tolist()
     coef, intercept = model.linear_weights()
-    prepared = model.prepare_texts([text])[0]
-    n_word = len(model.word_vectorizer_.vocabulary_)
-    if coef.shape[0] == 1:  # two classes: coef is the log-odds of classes[1]
-        if target is None:
-            target = FAKE if FAKE in classes else classes[1]
+    alignment = align(text, model.preprocess)
+    prepared = alignment.prepared
+    word_vec, char_vec = model.word_vectorizer_, model.char_vectorizer_
+    n_word = len(word_vec.vocabulary_)
+    n_char = len(char_vec.vocabulary_)
+    word_values = _row(word_vec.transform([prepared]))
+    char_cache = cache_for(char_vec)
+    from veracity.models._charcache import char_wb_transform
+
+    char_values = _row(char_wb_transform(char_vec, [prepared]))
+    if coef.shape[0] == 1:
+        target = (FAKE if FAKE in classes else classes[1]) if target is None else target
         if target not in classes:
             raise ValueError(f"target {target!r} is not one of the model's classes {classes}")
         sign = 1.0 if target == classes[1] else -1.0
-        weights = sign * coef[0]
-        bias = sign * float(intercept[0])
+        weights, bias = sign * coef[0], sign * float(intercept[0])
         other: Any | None = classes[0] if target == classes[1] else classes[1]
-    else:  # k classes: logit of target minus the mean logit (a linear score too)
-        centred = coef - coef.mean(axis=0)
-        centred_bias = intercept - intercept.mean()
+    else:
+        centred, centred_bias = coef - coef.mean(axis=0), intercept - intercept.mean()
         if target is None:
-            word = model.word_vectorizer_.transform([prepared])
-            char = model.char_vectorizer_.transform([prepared])
-            scores = word @ centred[:, :n_word].T + char @ centred[:, n_word:].T + centred_bias
-            target = classes[int(np.argmax(np.asarray(scores).ravel()))]
+            dense = np.zeros(coef.shape[1])
+            for j, v in word_values.items():
+                dense[j] = v
+            for j, v in char_values.items():
+                dense[n_word + j] = v
+            target = classes[int(np.argmax(centred @ dense + centred_bias))]
         if target not in classes:
             raise ValueError(f"target {target!r} is not one of the model's classes {classes}")
         k = classes.index(target)
-        weights = centred[k]
-        bias = float(centred_bias[k])
-        other = None
-    terms = _word_terms(model.word_vectorizer_, prepared, weights[:n_word])
-    for word, share in _char_terms(model.char_vectorizer_, prepared, weights[n_word:]).items():
-        terms[word] = terms.get(word, 0.0) + share
-    return Contributions(target=target, other=other, terms=terms, intercept=bias)
+        weights, bias, other = centred[k], float(centred_bias[k]), None
+    word_contrib = {j: v * float(weights[j]) for j, v in word_values.items()}
+    char_contrib = {j: v * float(weights[n_word + j]) for j, v in char_values.items()}
+    signals, extra_score = extra if extra is not None else ({}, 0.0)
+    score = bias + sum(word_contrib.values()) + sum(char_contrib.values()) + extra_score
+    word_weights = np.zeros(len(alignment.words))
+    # word n-grams: a feature's contribution shared by its occurrences, then by its words
+    vocabulary: dict[str, int] = word_vec.vocabulary_
+    counts = Counter(word_vec.build_analyzer()(prepared))
+    lo, hi = word_vec.ngram_range
+    for gram, where in ngram_positions(alignment, word_vec, (int(lo), int(hi))):
+        column = vocabulary.get(gram)
+        if column is not None and column in word_contrib:
+            np.add.at(word_weights, where, word_contrib[column] / counts[gram] / len(where))
+    # char n-grams: shared by the words that produced them, by count
+    if char_contrib:
+        doc = np.zeros(n_char)
+        all_words = Counter(char_vec.build_preprocessor()(prepared).split())
+        rows = {w: char_cache.row(w) for w in all_words}
+        for w, tf in all_words.items():
+            np.add.at(doc, rows[w][0], tf * rows[w][1])
+        unit = np.zeros(n_char)
+        for j, v in char_contrib.items():
+            unit[j] = v / doc[j]
+        for i in range(alignment.attributed):
+            idx, cnt = rows[alignment.words[i]]
+            word_weights[i] += float(cnt @ unit[idx])
+    raw = word_attribution(
+        alignment,
+        word_weights,
+        target=target,
+        other=other,
+        score=score,
+        base=bias,
+        signals=signals,
+    )
+    return calibrate(raw, log_odds) if log_odds is not None else raw
 
 
-def linear_evidence(model: LinearTextModel, text: str, top_k: int = 10) -> list[Evidence]:
-    """The ``top_k`` strongest terms toward each label, strongest first.
+def calibrator_log_odds(model: Any, target: Any) -> Callable[[float], float] | None:
+    """Raw score of ``target`` → its calibrated log-odds, for a two-class linear model.
 
-    For a two-class model the weights are contributions to the log-odds of
-    ``"fake"`` (or of the second class when there is no ``"fake"``): a positive
-    weight pushes toward that class, a negative weight toward the other one, and
-    up to ``top_k`` terms are returned for each side. For more than two classes
-    only the ``top_k`` terms that support the predicted class are returned.
-    The list is ordered by ``abs(weight)``, largest first; ties by term.
+    The model is calibrated by one ``CalibratedClassifierCV(ensemble=False)`` pair
+    (``calibrated_``: sigmoid or isotonic on the raw score of ``classes_[1]``) or by a
+    temperature (``temperature_``). Probabilities are clipped to ``[1e-12, 1 - 1e-12]``
+    (an isotonic calibrator can say 0 or 1). None for more than two classes.
+    """
+    classes = list(np.asarray(model.classes_).tolist())
+    if len(classes) != 2:
+        return None
+    sign = 1.0 if target == classes[1] else -1.0
+    temperature = getattr(model, "temperature_", None)
+    if temperature is not None:
+        return lambda t: t / float(temperature)
+    calibrator = model.calibrated_.calibrated_classifiers_[0].calibrators[0]
 
-    Examples
-    --------
-    >>> from veracity.models.linear import TfidfLogisticClassifier
-    >>> texts = ["the senate passed the bill today"] * 6 + ["shocking secret they hide"] * 6
-    >>> labels = ["reliable"] * 6 + ["fake"] * 6
-    >>> model = TfidfLogisticClassifier(min_df=1, cv=3, random_state=0).fit(texts, labels)
-    >>> sorted(e.toward for e in linear_evidence(model, "a shocking bill", top_k=1))
-    ['fake', 'reliable']
+    def log_odds(t: float) -> float:
+        p = float(np.clip(calibrator.predict(np.array([sign * t]))[0], 1e-12, 1.0 - 1e-12))
+        return sign * float(np.log(p) - np.log1p(-p))
+
+    return log_odds
+
+
+# -- ranking ---------------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+|\n\s*")
+_JOIN = re.compile(r"[ \t]{1,3}|[ \t]?[-\u2013\u2014/&][ \t]?|\.")
+
+
+def _label(value: Any) -> Label:
+    label: Label = value
+    return label
+
+
+def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
+    """Phrases: windows of 1 to 3 adjacent words pushing one way, with content words at
+    both ends; in a longer run of such words the strongest window first, then the rest
+    of the run on either side of it the same way."""
+    text, spans, weights = attribution.text, attribution.spans, attribution.weights
+    function = [e - s > MAX_WORD_CHARS or is_function_word(text[s:e]) for s, e in spans.tolist()]
+    runs: list[list[int]] = []
+    for i in range(len(spans)):
+        if weights[i] == 0.0:
+            continue
+        if runs:
+            j = runs[-1][-1]
+            gap = text[int(spans[j][1]) : int(spans[i][0])]
+            if j == i - 1 and np.sign(weights[j]) == np.sign(weights[i]) and _JOIN.fullmatch(gap):
+                runs[-1].append(i)
+                continue
+        runs.append([i])
+    too_long = [e - s > MAX_WORD_CHARS for s, e in spans.tolist()]
+    out: list[tuple[int, int, float]] = []
+    # a long run is cut in pieces of 30 words first, so the search below stays cheap
+    pending = [run[k : k + 30] for run in runs for k in range(0, len(run), 30)]
+    while pending:
+        run = pending.pop()
+        best: tuple[float, int, int] | None = None  # the strongest window, content at both ends
+        for a in range(len(run)):
+            if function[run[a]]:
+                continue
+            for b in range(a, min(a + MAX_PHRASE_WORDS, len(run))):
+                if too_long[run[b]]:
+                    break
+                if function[run[b]]:
+                    continue
+                strength = abs(float(weights[run[a : b + 1]].sum()))
+                if best is None or strength > best[0]:
+                    best = (strength, a, b)
+        if best is None:
+            continue
+        _, a, b = best
+        piece = run[a : b + 1]
+        out.append((int(spans[piece[0]][0]), int(spans[piece[-1]][1]), float(weights[piece].sum())))
+        pending += [part for part in (run[:a], run[b + 1 :]) if part]
+    return sorted(out)
+
+
+def _sentences(attribution: Attribution) -> list[tuple[int, int, float]]:
+    """Sentences (or passages of :data:`MAX_SENTENCE_WORDS` words) and their weights."""
+    text, spans, weights = attribution.text, attribution.spans, attribution.weights
+    if not len(spans):
+        return []
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
+    units: list[list[int]] = [[]]
+    e = 0
+    for i, (start, _) in enumerate(spans.tolist()):
+        moved = False
+        while start >= ends[e]:
+            e += 1
+            moved = True
+        if (moved and units[-1]) or len(units[-1]) >= MAX_SENTENCE_WORDS:
+            units.append([])
+        units[-1].append(i)
+    if len(units) < 2:  # the whole text is one sentence: nothing to point at
+        return []
+    return [
+        (int(spans[u[0]][0]), int(spans[u[-1]][1]), float(weights[u].sum())) for u in units if u
+    ]
+
+
+def rank_evidence(
+    attribution: Attribution, top_k: int = 5, sentences: int = SENTENCES_PER_DIRECTION
+) -> list[Evidence]:
+    """The evidence a person reads: phrases, sentences and signals (see module doc).
+
+    Parameters
+    ----------
+    attribution : Attribution
+        The text's log-odds taken apart.
+    top_k : int, default=5
+        Phrases (and signals) per direction.
+    sentences : int, default=1
+        Sentences per direction.
+
+    Returns
+    -------
+    list of Evidence
+        Phrases and signals by ``abs(weight)``, largest first, then sentences. For
+        more than two classes only evidence for the target is returned.
     """
     if top_k < 0:
         raise ValueError(f"top_k must be >= 0, got {top_k}")
-    contributions = term_contributions(model, text)
-    ranked = sorted(contributions.terms.items(), key=lambda item: (-abs(item[1]), item[0]))
-    toward_target = [(t, w) for t, w in ranked if w > 0][:top_k]
-    toward_other = [(t, w) for t, w in ranked if w < 0][:top_k]
-    if contributions.other is None:
-        toward_other = []
-    chosen = sorted(toward_target + toward_other, key=lambda item: (-abs(item[1]), item[0]))
-    # ``toward`` holds the model's class label; for veracity's models that is a Label.
-    return [
-        Evidence(
-            term=term,
-            weight=weight,
-            toward=cast(Label, contributions.target if weight > 0 else contributions.other),
-        )
-        for term, weight in chosen
-    ]
+    target, other = attribution.target, attribution.other
+    text = attribution.text
+
+    def pick(items: list[tuple[str, float, Any]], k: int) -> list[tuple[str, float, Any]]:
+        ranked = sorted(items, key=lambda item: (-abs(item[1]), item[0]))
+        pos = [it for it in ranked if it[1] > 0][:k]
+        neg = [it for it in ranked if it[1] < 0][:k] if other is not None else []
+        return sorted(pos + neg, key=lambda item: (-abs(item[1]), item[0]))
+
+    grouped: dict[str, tuple[float, int, int, int]] = {}
+    for start, end, weight in _phrases(attribution):
+        key = " ".join(text[start:end].lower().split())
+        w, n, s, e = grouped.get(key, (0.0, 0, start, end))
+        grouped[key] = (w + weight, n + 1, s, e)
+    phrase_items = [(key, w, (s, e, n)) for key, (w, n, s, e) in grouped.items()]
+    signal_items = [(name, w, None) for name, w in attribution.signals.items() if w != 0.0]
+    sentence_items = [(text[s:e], w, (s, e, 1)) for s, e, w in _sentences(attribution) if w != 0.0]
+    chosen = [("phrase", *item) for item in pick(phrase_items, top_k)]
+    chosen += [("signal", *item) for item in pick(signal_items, top_k)]
+    chosen.sort(key=lambda item: (-abs(item[2]), item[1]))
+    chosen += [("sentence", *item) for item in pick(sentence_items, sentences if top_k else 0)]
+    out: list[Evidence] = []
+    for kind, term, weight, where in chosen:
+        toward = _label(target if weight > 0 else other)
+        if where is None:
+            out.append(Evidence(term=term, weight=weight, toward=toward, kind="signal"))
+        else:
+            start, end, count = where
+            out.append(
+                Evidence(
+                    term=text[start:end],
+                    weight=weight,
+                    toward=toward,
+                    kind="sentence" if kind == "sentence" else "phrase",
+                    start=start,
+                    end=end,
+                    count=count,
+                )
+            )
+    return out

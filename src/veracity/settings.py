@@ -72,7 +72,11 @@ class Settings(BaseSettings):
         description="Largest dataset file the loaders accept (bytes on disk).",
     )
     evidence_terms: int = Field(
-        default=10, ge=0, le=100, description="Evidence terms returned per label."
+        default=5,
+        ge=0,
+        le=100,
+        description="Evidence phrases (1-3 words of the text) returned per direction, "
+        "toward fake and toward reliable, besides the one sentence each way; 0 for none.",
     )
     seed: int = Field(
         default=42,

@@ -15,6 +15,7 @@ __all__ = [
     "CheckFailure",
     "Document",
     "Evidence",
+    "EvidenceKind",
     "Label",
     "Verdict",
     "format_probability",
@@ -63,17 +64,43 @@ class Document:
     meta: dict[str, str] = field(default_factory=dict)
 
 
+#: What a piece of evidence is: words of the text, a sentence of it, or a signal.
+EvidenceKind = Literal["phrase", "sentence", "signal"]
+
+
 @dataclass(frozen=True)
 class Evidence:
-    """A word or phrase that pushed the verdict toward ``toward``.
+    """Something in the text that pushed the verdict toward ``toward``.
 
-    ``weight`` is its contribution to the log-odds of ``fake`` (positive pushes
-    toward fake, negative toward reliable); its magnitude orders the evidence.
+    Attributes
+    ----------
+    term : str
+        What to show, exactly as written in the text (``text[start:end]``) for a
+        phrase or sentence; a signal's description (``"words in capitals: 7"``).
+    weight : float
+        Its contribution to the calibrated log-odds of ``fake`` (positive pushes
+        toward fake, negative toward reliable): the log-odds the verdict's probability
+        shows, so the contributions of every word, the model's base and the rest add up
+        to it. A repeated phrase's weight is the sum over its repeats.
+    toward : {"reliable", "fake"}
+        The label it supports (the sign of ``weight``).
+    kind : {"phrase", "sentence", "signal"}, default "phrase"
+        1 to 3 words of the text; a sentence (or passage) of it; or a readable input of
+        the model that is not a span of the text (a style measure, metadata).
+    start, end : int or None
+        Character offsets of the term in the text as given (the first occurrence of a
+        repeated phrase); None for a signal.
+    count : int, default 1
+        How many times the phrase occurs (compared in lower case) in the attributed text.
     """
 
     term: str
     weight: float
     toward: Label
+    kind: EvidenceKind = "phrase"
+    start: int | None = None
+    end: int | None = None
+    count: int = 1
 
 
 @dataclass(frozen=True)

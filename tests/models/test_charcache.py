@@ -68,3 +68,16 @@ def test_cache_is_per_vectorizer_and_outside_it() -> None:
     char_wb_transform(a, ["the senate"])
     assert vars(a).keys() == before.keys()  # nothing stored on the vectorizer
     assert "senate" in cache_for(a).words and "senate" not in cache_for(b).words
+
+
+def test_cache_is_bounded_in_bytes_not_words() -> None:
+    from veracity.models._charcache import CharNgramCache, WordRows
+
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit(CORPUS)
+    cache = CharNgramCache(vectorizer)
+    cache.words = WordRows(200_000)
+    words = [f"senate{i}x" * 3 for i in range(3_000)]  # unique long words
+    for word in words:
+        cache.row(word)
+        assert cache.words.nbytes <= 200_000
+    assert words[-1] in cache.words and words[0] not in cache.words

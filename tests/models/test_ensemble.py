@@ -109,16 +109,19 @@ def test_evidence_is_member_evidence_scaled_by_combiner_weight(
 ) -> None:
     text = held_out[0][-1]  # a fake article
     assert stacked.predict([text])[0] == "fake"
-    evidence = stacked.explain(text, top_k=5)
-    assert evidence and all(e.toward == "fake" and e.weight > 0 for e in evidence)
-    # the top term's weight is the sum over members of coef * member weight
-    term = evidence[0].term
-    expected = 0.0
+    parts = stacked.attribution(text)
+    p_fake = float(stacked.predict_proba([text])[0, list(stacked.classes_).index("fake")])
+    assert parts.total == pytest.approx(np.log(p_fake / (1 - p_fake)), abs=1e-6)
+    # each word's weight is the sum over members of coef * the member's weight for it
+    expected: dict[tuple[int, int], float] = {}
     for member, coef in zip(stacked.members_, stacked.combiner_.coef_[0], strict=True):
-        for ev in member.explain(text, top_k=100):
-            if ev.term == term:
-                expected += float(coef) * ev.weight
-    assert evidence[0].weight == pytest.approx(expected)
+        own = member.attribution(text)
+        for (start, end), w in zip(own.spans.tolist(), own.weights, strict=True):
+            expected[(start, end)] = expected.get((start, end), 0.0) + float(coef) * w
+    got = dict(zip(map(tuple, parts.spans.tolist()), parts.weights.tolist(), strict=True))
+    assert got == pytest.approx(expected)
+    evidence = stacked.explain(text, top_k=5)
+    assert any(e.toward == "fake" and e.weight > 0 for e in evidence)
 
 
 @pytest.mark.parametrize(

@@ -134,19 +134,26 @@ def test_raw_and_normalized_text_look_the_same(hashed: HashingSGDClassifier) -> 
     )
 
 
-def test_evidence_adds_up_to_the_sgd_score(hashed: HashingSGDClassifier, held_out: Corpus) -> None:
+def test_evidence_adds_up_to_the_calibrated_log_odds(
+    hashed: HashingSGDClassifier, held_out: Corpus
+) -> None:
     for text in held_out[0][:5] + held_out[0][-5:]:
-        target, other, terms, intercept = hashed.term_contributions(text)
-        assert (target, other) == ("fake", "reliable")
-        # classes_ = [fake, reliable]: the SGD score is the log-odds of reliable
-        assert intercept + sum(terms.values()) == pytest.approx(-hashed.linear_score([text])[0])
+        parts = hashed.attribution(text)
+        assert (parts.target, parts.other) == ("fake", "reliable")
+        assert parts.rest == pytest.approx(0.0, abs=1e-9)  # short texts: every word attributed
+        p_fake = hashed.predict_proba([text])[0, 0]
+        assert parts.total == pytest.approx(np.log(p_fake / (1 - p_fake)), abs=1e-6)
+        # the weights sit on words of the text, at their offsets
+        assert all(text[s:e].strip() == text[s:e] and text[s:e] for s, e in parts.spans)
     evidence = hashed.explain(held_out[0][0], top_k=3)
-    assert 1 <= len(evidence) <= 6
+    phrases = [e for e in evidence if e.kind == "phrase"]
+    assert 1 <= len(phrases) <= 6
     assert all((e.weight > 0) == (e.toward == "fake") for e in evidence)
-    weights = [abs(e.weight) for e in evidence]
+    weights = [abs(e.weight) for e in phrases]
     assert weights == sorted(weights, reverse=True)
-    fake = hashed.explain("a shocking secret hoax exposed by the rigged elite", top_k=2)
-    assert {e.term for e in fake if e.toward == "fake"} & {"shocking", "secret", "hoax", "rigged"}
+    fake = hashed.explain("A shocking secret hoax exposed by the rigged elite.", top_k=2)
+    shown = " ".join(e.term for e in fake if e.toward == "fake" and e.kind == "phrase")
+    assert {"shocking", "secret", "hoax", "rigged"} & set(shown.split())
 
 
 def test_more_than_two_labels(article_maker: Callable[[int, int], Corpus]) -> None:
@@ -156,8 +163,9 @@ def test_more_than_two_labels(article_maker: Callable[[int, int], Corpus]) -> No
     proba = model.predict_proba(texts[:10])
     assert proba.shape == (10, 4)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
-    target, other, terms, _ = model.term_contributions(texts[-1])
-    assert other is None and target in model.classes_ and terms
+    parts = model.attribution(texts[-1])
+    assert parts.other is None and parts.target in model.classes_ and parts.weights.any()
+    assert all(e.toward == parts.target for e in model.explain(texts[-1]))
 
 
 def test_same_random_state_same_model(articles: Corpus, held_out: Corpus) -> None:

@@ -135,10 +135,11 @@ def test_probabilities_and_evidence_agree_in_calibrated_units(
 ) -> None:
     text = "shocking secret exposed hoax elite " * 4 + "senate committee budget"
     p = float(fitted.predict_proba([text])[0, list(fitted.classes_).index("fake")])
-    target, _, terms, bias = fitted.term_contributions(text)
-    assert target == "fake"
-    logit = bias + sum(terms.values())
-    assert logit == pytest.approx(np.log(p / (1 - p)), abs=1e-6)
+    parts = fitted.attribution(text)
+    assert parts.target == "fake"
+    assert parts.total == pytest.approx(np.log(p / (1 - p)), abs=1e-6)
+    shown = [e for e in fitted.explain(text) if e.kind == "phrase"]
+    assert shown and all(text[e.start : e.end] == e.term for e in shown)  # type: ignore[misc]
 
 
 def test_domain_weights_balance_sources_and_labels() -> None:

@@ -250,8 +250,14 @@ def test_explain_names_the_strongest_features(
         assert name in FORM_FREE_FEATURES + FORM_FEATURES
         float(value)  # a readable number
         assert e.toward == ("fake" if e.weight > 0 else "reliable")
-    terms = dict(style_model.contributions(fake_text).terms)
-    assert all(terms[e.term] == e.weight for e in evidence)
+    assert all(e.kind == "signal" and e.start is None for e in evidence)
+    # weights are the SHAP contributions in calibrated units: they add up to logit(p)
+    raw = style_model.contributions(fake_text)
+    parts = style_model.attribution(fake_text)
+    slope = (parts.total - parts.base) / (raw.total - raw.intercept)
+    assert all(raw.terms[e.term] * slope == pytest.approx(e.weight) for e in evidence)
+    p_fake = float(style_model.predict_proba([fake_text])[0, 0])
+    assert parts.total == pytest.approx(np.log(p_fake / (1 - p_fake)), abs=1e-6)
     # the synthetic fake articles are made of sensational words: the model says so
     top = style_model.explain(fake_text, top_k=10)
     assert any(e.term.startswith("sensational words") and e.toward == "fake" for e in top)

@@ -38,7 +38,10 @@ def test_check_returns_the_verdict_and_stores_it(client: TestClient, article: st
     assert body["verdict"] == "reliable"
     assert body["label"] == "reliable" and body["abstained"] is False
     assert 0.0 <= body["probability"] < 0.35
-    assert body["evidence"] and {"term", "weight", "toward"} == set(body["evidence"][0])
+    evidence = body["evidence"]
+    assert evidence and {"term", "weight", "toward", "kind", "start", "end", "count"} == set(
+        evidence[0]
+    )
     assert body["model_id"] and body["input_form"] in ("raw", "normalized")
     assert isinstance(body["id"], int) and body["created_at"].endswith(("Z", "+00:00"))
     stored = client.get(f"/v1/checks/{body['id']}").json()

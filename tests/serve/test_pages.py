@@ -31,6 +31,33 @@ def test_highlight_marks_words_case_insensitively_on_word_boundaries() -> None:
     assert ">White\n House</mark>" in out
 
 
+def test_highlight_marks_exactly_the_spans_evidence_gives() -> None:
+    text = "Said <b>the hoax</b>. Hoax again, said the Senate."
+    hoax = text.index("hoax")
+    sentence = text.index("Hoax again")
+    evidence = [
+        {"term": "hoax", "weight": 0.4, "toward": "fake", "kind": "phrase",
+         "start": hoax, "end": hoax + 4, "count": 2},
+        {"term": "Senate", "weight": -0.3, "toward": "reliable", "kind": "phrase",
+         "start": text.index("Senate"), "end": text.index("Senate") + 6, "count": 1},
+        {"term": "Hoax again, said the Senate.", "weight": -0.1, "toward": "reliable",
+         "kind": "sentence", "start": sentence, "end": len(text), "count": 1},
+        {"term": "exclamation marks: 4", "weight": 0.2, "toward": "fake", "kind": "signal",
+         "start": None, "end": None, "count": 1},
+    ]  # fmt: skip
+    out = str(highlight(text, evidence))
+    # only the span given is marked (not the second "Hoax", not "Said"); text escaped
+    assert out.count("<mark") == 2
+    assert re.search(r'<mark class="toward-fake" title="[^"]*2 times[^"]*">hoax</mark>', out)
+    assert '<span class="sentence toward-reliable"' in out
+    assert out.index('<span class="sentence') < out.index(">Senate</mark>") < out.index("</span>")
+    assert "&lt;b&gt;the " in out
+    assert re.sub(r"<[^>]+>", "", out) == str(highlight(text, []))  # nothing added or lost
+    # offsets that do not hold the term (a changed text) fall back to matching words
+    moved = [dict(evidence[0], start=0, end=4)]
+    assert str(highlight(text, moved)).count("<mark") == 2
+
+
 def test_highlight_without_evidence_only_escapes() -> None:
     assert str(highlight("a <script>", [])) == "a &lt;script&gt;"
 

@@ -120,7 +120,15 @@ def test_check_round_trip(session: Session, engine: Engine) -> None:
         assert got.url == "https://example.org/a"
         assert (got.label, got.probability, got.abstained) == ("fake", 0.9, False)
         assert got.model_id == "test-model"
-        assert got.evidence[0] == {"term": "said", "weight": -0.7, "toward": "reliable"}
+        assert got.evidence[0] == {
+            "term": "said",
+            "weight": -0.7,
+            "toward": "reliable",
+            "kind": "phrase",
+            "start": None,
+            "end": None,
+            "count": 1,
+        }
         assert got.created_at.tzinfo is not None
         assert got.created_at.utcoffset() == UTC.utcoffset(None)
         data = check_to_dict(got)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from veracity.cli._common import (
@@ -32,7 +33,7 @@ from veracity.cli._common import (
 )
 from veracity.errors import InputError, InputTooLargeError
 from veracity.settings import Settings
-from veracity.types import SCOPE, format_probability
+from veracity.types import SCOPE, Evidence, format_probability
 
 #: What to do about a document over the size limit (``.format(limit)``).
 _OVER_LIMIT = (
@@ -111,15 +112,29 @@ def check(
     )
     if verdict.reason:
         out.print(f"[yellow]not sure:[/] {verdict.reason}")
-    if verdict.evidence:
-        table = Table(title="evidence (contribution to the log-odds of fake)")
-        table.add_column("term")
+    _print_evidence(verdict.evidence)
+    out.print(f"[dim]model {verdict.model_id}. {SCOPE}[/]")
+
+
+def _print_evidence(evidence: list[Evidence]) -> None:
+    """Phrases and signals in a table, then the sentences that moved the verdict most."""
+    items = [ev for ev in evidence if ev.kind != "sentence"]
+    if items:
+        table = Table(title="evidence (part of the log-odds of fake each added)")
+        table.add_column("phrase or signal")
         table.add_column("weight", justify="right")
         table.add_column("toward")
-        for ev in verdict.evidence:
-            table.add_row(ev.term, f"{ev.weight:+.3f}", ev.toward)
+        for ev in items:
+            term = " ".join(ev.term.split())
+            term = term if ev.count == 1 else f"{term} (\u00d7{ev.count})"
+            table.add_row(escape(term), f"{ev.weight:+.2f}", ev.toward)
         out.print(table)
-    out.print(f"[dim]model {verdict.model_id}. {SCOPE}[/]")
+    for ev in evidence:
+        if ev.kind == "sentence":
+            out.print(
+                f"[bold]sentence toward {ev.toward}[/] ({ev.weight:+.2f}): "
+                f"\u201c{escape(' '.join(ev.term.split()))}\u201d"
+            )
 
 
 @app.command()

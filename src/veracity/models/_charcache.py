@@ -13,6 +13,13 @@ loop in Python is what made scoring slow.
 The cache lives beside the fitted vectorizer (a weak reference, so it dies with
 the model), never inside it: predictions must not change an estimator's state,
 and a cache has no business in a saved artifact.
+
+Every per-word cache (this one, and the hashed one of
+:mod:`veracity.models.hashing_features`) is a :class:`WordRows`: bounded in **bytes**
+(:data:`MAX_CACHE_BYTES` each, counting the arrays, the word and Python's overhead),
+evicting the oldest words first, and never keeping a word whose row alone is over an
+eighth of the bound. A stream of documents of unique long words therefore cannot grow
+memory past the bound; it only makes the cache useless for them.
 """
 
 from __future__ import annotations
@@ -26,10 +33,68 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-__all__ = ["CharNgramCache", "cache_for", "char_wb_transform"]
+__all__ = ["MAX_CACHE_BYTES", "CharNgramCache", "WordRows", "cache_for", "char_wb_transform"]
 
-#: Distinct words kept per vectorizer before the cache starts over.
-MAX_WORDS = 500_000
+#: Bytes each per-word cache may hold (arrays, words and overhead).
+MAX_CACHE_BYTES = 64 * 2**20
+#: Python's overhead per cached word (dict slot, tuple, two array headers), in bytes.
+_ENTRY_OVERHEAD = 400
+
+Row = tuple[np.ndarray, np.ndarray]
+
+
+class WordRows:
+    """A thread-safe word → (indices, counts) cache bounded in bytes, oldest out first.
+
+    Examples
+    --------
+    >>> rows = WordRows(max_bytes=2_000)
+    >>> rows.put("senate", (np.arange(3), np.ones(3)))
+    >>> rows.get("senate")[0].tolist(), rows.nbytes <= 2_000
+    ([0, 1, 2], True)
+    """
+
+    def __init__(self, max_bytes: int = MAX_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self._rows: dict[str, tuple[Row, int]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._rows
+
+    @staticmethod
+    def size_of(word: str, row: Row) -> int:
+        """Bytes one entry costs."""
+        return int(row[0].nbytes + row[1].nbytes) + 4 * len(word) + _ENTRY_OVERHEAD
+
+    def get(self, word: str) -> Row | None:
+        """The cached row of ``word``, or None."""
+        found = self._rows.get(word)
+        return None if found is None else found[0]
+
+    def put(self, word: str, row: Row) -> None:
+        """Keep ``row`` for ``word``, evicting the oldest words to stay within the bound."""
+        size = self.size_of(word, row)
+        if size > self.max_bytes // 8:
+            return
+        with self._lock:
+            if word in self._rows:
+                return
+            while self._rows and self.nbytes + size > self.max_bytes:
+                oldest = next(iter(self._rows))
+                self.nbytes -= self._rows.pop(oldest)[1]
+            self._rows[word] = (row, size)
+            self.nbytes += size
+
+    def clear(self) -> None:
+        """Forget every word."""
+        with self._lock:
+            self._rows.clear()
+            self.nbytes = 0
 
 
 class CharNgramCache:
@@ -38,10 +103,9 @@ class CharNgramCache:
     def __init__(self, vectorizer: Any) -> None:
         self.analyzer = vectorizer.build_analyzer()
         self.vocabulary: dict[str, int] = vectorizer.vocabulary_
-        self.words: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self.lock = threading.Lock()
+        self.words = WordRows()
 
-    def row(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+    def row(self, word: str) -> Row:
         """The n-gram columns of ``word`` and how often each occurs in it."""
         found = self.words.get(word)
         if found is not None:
@@ -53,10 +117,7 @@ class CharNgramCache:
         else:
             idx, cnt = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         entry = (idx, cnt.astype(np.float64))
-        with self.lock:
-            if len(self.words) >= MAX_WORDS:
-                self.words.clear()
-            self.words[word] = entry
+        self.words.put(word, entry)
         return entry
 
 

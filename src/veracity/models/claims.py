@@ -43,7 +43,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
-from veracity.explain import term_contributions
+from veracity.explain import (
+    Attribution,
+    calibrator_log_odds,
+    linear_attribution,
+    rank_evidence,
+)
 from veracity.models._text_input import (
     check_ngram_range,
     check_texts,
@@ -63,7 +68,7 @@ from veracity.models.claims_metadata import (
 )
 from veracity.models.protocol import TextInput, model_frame, model_texts
 from veracity.text import prepare
-from veracity.types import FAKE, Evidence, Label
+from veracity.types import FAKE, Evidence
 
 __all__ = ["METADATA", "ClaimsClassifier", "out_of_fold_prior"]
 
@@ -483,29 +488,16 @@ class ClaimsClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: igno
 
     # -- explanation ---------------------------------------------------------
 
-    def explain(self, text: str | Mapping[str, Any], top_k: int = 10) -> list[Evidence]:
-        """The ``top_k`` strongest words and metadata toward each label, strongest first.
+    def attribution(self, text: str | Mapping[str, Any]) -> Attribution:
+        """The calibrated log-odds of ``"fake"`` for a statement, taken apart.
 
-        Parameters
-        ----------
-        text : str or mapping
-            A statement, or one row as a mapping with ``"text"`` and metadata keys
-            (``{"text": …, "speaker": "barack-obama", …}``).
-        top_k : int, default=10
-            Terms per side (two classes), or terms for the predicted class (more).
-
-        Returns
-        -------
-        list of Evidence
-            Words as in :func:`veracity.explain.linear_evidence`, metadata tokens as
-            ``"speaker: barack-obama"``, ``"subject: taxes"``, and the speaker prior
-            as ``"speaker record: barack-obama"``. For two classes weights are
-            contributions to the log-odds of ``"fake"`` (or of ``classes_[1]``);
-            for more, to the predicted class's centred logit.
+        Words of the statement as in :func:`veracity.explain.linear_attribution`;
+        metadata tokens as signals ``"speaker: barack-obama"``, ``"subject: taxes"``,
+        and the speaker prior as ``"speaker record: barack-obama"``. For two classes in
+        units of the calibrated log-odds of ``"fake"`` (or of ``classes_[1]``); for
+        more, raw units of the predicted class's centred logit.
         """
         check_is_fitted(self)
-        if top_k < 0:
-            raise ValueError(f"top_k must be >= 0, got {top_k}")
         row: dict[str, Any] = (
             {"text": text} if isinstance(text, str) else {k: [v] for k, v in text.items()}
         )
@@ -518,8 +510,6 @@ class ClaimsClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: igno
         classes: list[Any] = np.asarray(self.classes_).tolist()
         two = len(classes) == 2
         target = (FAKE if FAKE in classes else classes[1]) if two else self.predict(X)[0]
-        words = term_contributions(self, statement, target=target)
-        terms = dict(words.terms)
         coef, _ = self.linear_weights()
         if two:
             weights = (1.0 if target == classes[1] else -1.0) * coef[0]
@@ -527,13 +517,14 @@ class ClaimsClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: igno
             weights = (coef - coef.mean(axis=0))[classes.index(target)]
         values = self._features(X).toarray()[0]
         start = len(self.word_vectorizer_.vocabulary_) + len(self.char_vectorizer_.vocabulary_)
+        signals: dict[str, float] = {}
         if self.meta_vectorizer_ is not None:
             names = self.meta_vectorizer_.get_feature_names_out()
             for j in range(start, start + len(names)):
                 value = float(values[j])
                 if value:
                     column, _, token = str(names[j - start]).partition("=")
-                    terms[f"{column}: {token}"] = float(value * weights[j])
+                    signals[f"{column}: {token}"] = float(value * weights[j])
             start += len(names)
         if self.prior_speakers_ is not None:
             share = float(values[start:] @ weights[start:])
@@ -541,15 +532,34 @@ class ClaimsClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: igno
                 metadata_token(row.get("speaker", [""])[0]) if not isinstance(text, str) else ""
             )
             if speaker and share:
-                terms[f"speaker record: {speaker}"] = share
-        ranked = sorted(terms.items(), key=lambda item: (-abs(item[1]), item[0]))
-        toward = [(t, w) for t, w in ranked if w > 0][:top_k]
-        against = [(t, w) for t, w in ranked if w < 0][:top_k] if two else []
-        chosen = sorted(toward + against, key=lambda item: (-abs(item[1]), item[0]))
-        other = words.other
-        return [
-            Evidence(term=t, weight=w, toward=_label(target if w > 0 else other)) for t, w in chosen
-        ]
+                signals[f"speaker record: {speaker}"] = share
+        meta_start = len(self.word_vectorizer_.vocabulary_) + len(self.char_vectorizer_.vocabulary_)
+        extra_score = float(values[meta_start:] @ weights[meta_start:])
+        return linear_attribution(
+            self,
+            statement,
+            target=target,
+            log_odds=calibrator_log_odds(self, target) if two else None,
+            extra=(signals, extra_score),
+        )
+
+    def explain(self, text: str | Mapping[str, Any], top_k: int = 5) -> list[Evidence]:
+        """Up to ``top_k`` phrases and signals per direction, and the telling sentences.
+
+        Parameters
+        ----------
+        text : str or mapping
+            A statement, or one row as a mapping with ``"text"`` and metadata keys
+            (``{"text": …, "speaker": "barack-obama", …}``).
+        top_k : int, default=5
+            Phrases (and signals) per direction.
+
+        Returns
+        -------
+        list of Evidence
+            See :func:`veracity.explain.rank_evidence` and :meth:`attribution`.
+        """
+        return rank_evidence(self.attribution(text), top_k)
 
     # -- persistence ---------------------------------------------------------
 
@@ -566,9 +576,3 @@ class ClaimsClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: igno
         state, vocabularies = pop_vocabularies(state)
         super().__setstate__(state)
         set_vocabularies(self, vocabularies)
-
-
-def _label(value: Any) -> Label:
-    # ``toward`` holds the model's class label; for veracity's binary models a Label.
-    label: Label = value
-    return label

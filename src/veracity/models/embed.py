@@ -196,9 +196,19 @@ def _positive_int(name: str, value: Any, low: int = 1) -> None:
         raise InputError(f"{name} must be an int >= {low}, got {value!r}")
 
 
-def _shorten(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _TERM_CHARS else text[: _TERM_CHARS - 1].rstrip() + "\u2026"
+def _locate(text: str, units: list[str]) -> list[tuple[int, int] | None]:
+    """Where each unit (its words, in order) is in ``text``, searching onward; None if not."""
+    found: list[tuple[int, int] | None] = []
+    at = 0
+    for unit in units:
+        words = unit.split()
+        m = re.compile(r"\s+".join(map(re.escape, words))).search(text, at) if words else None
+        if m is None:
+            found.append(None)
+            continue
+        found.append((m.start(), m.end()))
+        at = m.end()
+    return found
 
 
 class MiniLMLogisticClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -445,7 +455,7 @@ class MiniLMLogisticClassifier(TextInput, ClassifierMixin, BaseEstimator):  # ty
         log_odds: NDArray[np.float64] = np.log(p) - np.log1p(-p)
         return log_odds
 
-    def explain(self, text: str, top_k: int = 10) -> list[Evidence]:
+    def explain(self, text: str, top_k: int = 5) -> list[Evidence]:
         """The ``top_k`` sentences that pushed ``text`` toward each label (occlusion).
 
         Each sentence of the embedded part of ``text`` (its first
@@ -455,7 +465,10 @@ class MiniLMLogisticClassifier(TextInput, ClassifierMixin, BaseEstimator):  # ty
         minus the log-odds without that sentence: positive pushed toward that class,
         negative toward the other. For more than two classes the log-odds are those of
         the predicted class against the rest, and only sentences that support it are
-        returned. Ordered by ``abs(weight)``, largest first.
+        returned. Ordered by ``abs(weight)``, largest first. Each is the sentence as
+        written (``text[start:end]``); one longer than ``4 * _TERM_CHARS`` characters
+        is not shown. These weights are not parts of one sum: removing two sentences
+        does not change the log-odds by the sum of their weights.
         """
         check_is_fitted(self)
         if top_k < 0:
@@ -486,16 +499,26 @@ class MiniLMLogisticClassifier(TextInput, ClassifierMixin, BaseEstimator):  # ty
             target = self.predict([whole])[0]
             other = None
         scores = self._target_log_odds(variants, classes.index(target))
-        weighted = [
-            (_shorten(units[i]), float(scores[0] - scores[n + 1])) for n, i in enumerate(selected)
-        ]
+        where = _locate(text, units)
+        weighted = []
+        for n, i in enumerate(selected):
+            span = where[i]
+            if span is not None and span[1] - span[0] <= _TERM_CHARS * 4:
+                weighted.append((span, float(scores[0] - scores[n + 1])))
         ranked = sorted(weighted, key=lambda item: (-abs(item[1]), item[0]))
         toward_target = [(t, w) for t, w in ranked if w > 0][:top_k]
         toward_other = [] if other is None else [(t, w) for t, w in ranked if w < 0][:top_k]
         chosen = sorted(toward_target + toward_other, key=lambda item: (-abs(item[1]), item[0]))
         return [
-            Evidence(term=term, weight=weight, toward=cast(Label, target if weight > 0 else other))
-            for term, weight in chosen
+            Evidence(
+                term=text[start:end],
+                weight=weight,
+                toward=cast(Label, target if weight > 0 else other),
+                kind="sentence",
+                start=start,
+                end=end,
+            )
+            for (start, end), weight in chosen
         ]
 
     # -- persistence ---------------------------------------------------------

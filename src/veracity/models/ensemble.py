@@ -33,10 +33,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
+from veracity.explain import Attribution, rank_evidence
 from veracity.models import PRESETS, fit_model, make_model, require_preset
 from veracity.models._text_input import check_texts
 from veracity.models.protocol import TextInput
-from veracity.types import FAKE, RELIABLE, Evidence
+from veracity.types import FAKE, Evidence
 
 __all__ = ["StackedEnsemble"]
 
@@ -252,32 +253,54 @@ class StackedEnsemble(TextInput, ClassifierMixin, BaseEstimator):  # type: ignor
         result: NDArray[Any] = self.classes_[np.argmax(proba, axis=1)]
         return result
 
-    def explain(self, text: str, top_k: int = 10) -> list[Evidence]:
-        """The members' evidence for ``text``, scaled by the combiner's member weights.
+    def attribution(self, text: str) -> Attribution:
+        """The calibrated log-odds of ``"fake"`` for ``text``, taken apart by word.
 
-        Terms named by several members are summed. Weights are contributions to the
-        log-odds of fake, as for every veracity model; only terms that support the
-        predicted label are returned, largest first.
+        The combiner's log-odds is ``b + sum_m coef[m] * logit_m``, so each member's
+        attribution (in its own calibrated log-odds) times ``coef[m]`` is exact; the
+        parts of members without one (and any clipping of member probabilities) are
+        ``rest``. Words named by several members are summed.
         """
         check_is_fitted(self)
-        # ensemble log-odds = b + sum_m coef[m] * member log-odds (same positive class
-        # on both sides), so a member's contribution to the log-odds of fake is
-        # carried over by multiplying it with coef[m], whichever class is positive.
+        texts = check_texts([text])
+        classes: list[Any] = self.classes_.tolist()
+        positive = classes[1]
+        target = FAKE if FAKE in classes else positive
+        other = classes[0] if target == positive else positive
+        sign = 1.0 if target == positive else -1.0
+        scores = self.member_scores(texts)[0]
         coef = self.combiner_.coef_[0]
-        totals: dict[str, float] = {}
-        for member, w in zip(self.members_, coef, strict=True):
-            explain = getattr(member, "explain", None)
-            if explain is None:
+        base = sign * float(self.combiner_.intercept_[0])
+        rest = 0.0
+        spans: list[NDArray[np.int64]] = []
+        weights: list[NDArray[np.float64]] = []
+        signals: dict[str, float] = {}
+        for member, w, s in zip(self.members_, coef, scores, strict=True):
+            share = sign * float(w) * float(s)  # this member's part of the log-odds
+            attribute = getattr(member, "attribution", None)
+            if attribute is None:
+                rest += share
                 continue
-            for ev in explain(text, top_k=max(top_k * 3, 30)):
-                totals[ev.term] = totals.get(ev.term, 0.0) + float(w) * ev.weight
-        classes = [str(c) for c in self.classes_]
-        fake_col = classes.index(FAKE) if FAKE in classes else 1
-        toward_fake = float(self.predict_proba([text])[0, fake_col]) >= 0.5
-        items = [
-            Evidence(term=t, weight=v, toward=FAKE if v > 0 else RELIABLE)
-            for t, v in totals.items()
-            if v != 0.0 and (v > 0) == toward_fake
-        ]
-        items.sort(key=lambda e: abs(e.weight), reverse=True)
-        return items[:top_k]
+            part: Attribution = attribute(text)
+            f = sign * float(w) * (1.0 if part.target == positive else -1.0)
+            base += f * part.base
+            rest += f * part.rest + (share - f * part.total)
+            spans.append(part.spans)
+            weights.append(f * part.weights)
+            for name, v in part.signals.items():
+                signals[name] = signals.get(name, 0.0) + f * v
+        unique: NDArray[np.int64] = np.zeros((0, 2), dtype=np.int64)
+        summed: NDArray[np.float64] = np.zeros(0)
+        if spans:
+            unique, inverse = np.unique(np.concatenate(spans), axis=0, return_inverse=True)
+            summed = np.bincount(
+                inverse.ravel(), weights=np.concatenate(weights), minlength=len(unique)
+            ).astype(np.float64)
+        return Attribution(text, target, other, unique, summed, base, rest, signals)
+
+    def explain(self, text: str, top_k: int = 5) -> list[Evidence]:
+        """Up to ``top_k`` phrases (and signals) per direction, and the telling sentences.
+
+        See :meth:`attribution` and :func:`veracity.explain.rank_evidence`.
+        """
+        return rank_evidence(self.attribution(text), top_k)

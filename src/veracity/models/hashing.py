@@ -33,15 +33,15 @@ the scoring model never trained on:
 from __future__ import annotations
 
 import copy
-from collections import Counter
 from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import StratifiedKFold
@@ -50,20 +50,28 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
+from veracity.explain import (
+    Attribution,
+    align,
+    calibrate,
+    ngram_positions,
+    rank_evidence,
+    word_attribution,
+)
 from veracity.models._text_input import check_ngram_range, check_texts
 from veracity.models.calibrators import fit_platt, sigmoid
 from veracity.models.hashing_features import (
-    MAX_CACHED_WORDS,
-    bucket_shares,
+    MAX_CACHE_BYTES,
     char_wb_counts,
+    char_wb_rows,
     salted_hashes,
     sublinear_l2,
 )
 from veracity.models.protocol import TextInput
 from veracity.text import prepare
-from veracity.types import FAKE, Evidence, Label
+from veracity.types import FAKE, Evidence
 
-__all__ = ["MAX_CACHED_WORDS", "HashingSGDClassifier", "char_wb_counts", "fit_platt"]
+__all__ = ["MAX_CACHE_BYTES", "HashingSGDClassifier", "char_wb_counts", "fit_platt"]
 
 _CALIBRATIONS = ("sigmoid", "temperature")
 _EPS = 1e-12
@@ -545,22 +553,32 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
 
     # -- evidence ----------------------------------------------------------------------
 
-    def term_contributions(self, text: str) -> tuple[Any, Any | None, dict[str, float], float]:
-        """``(target, other, terms, intercept)``: every word's share of the SGD score.
+    def _log_odds_line(self, prepared: str) -> tuple[float, float]:
+        """``(slope, offset)``: calibrated log-odds of ``classes_[1]`` = offset + slope * score."""
+        a, b = (float(v) for v in self.calibration_[0])
+        return a, b
 
-        For two classes ``target`` is ``"fake"`` when it is a class (else ``classes_[1]``)
-        and ``intercept + sum(terms.values())`` is the SGD log-odds of it; for more
-        classes it is the predicted class, scored as its logit minus the mean logit
-        (``other`` is None). A word n-gram keeps its own contribution (shared with
-        any n-gram hashed to the same bucket in proportion to counts); a character
-        n-gram's contribution is split among the words that produced it.
+    def attribution(self, text: str) -> Attribution:
+        """The calibrated log-odds of ``"fake"`` for ``text``, taken apart by original word.
+
+        The SGD score is ``intercept + sum_j x_j * w_j`` over hashed buckets ``j``. A
+        word bucket's contribution is shared equally by the n-gram occurrences hashed to
+        it, and an occurrence's share equally by the n words of the n-gram; a character
+        bucket's contribution is shared by the words whose n-grams fell in it, by count.
+        The per-word shares are summed onto the original words (:func:`veracity.explain.align`)
+        and multiplied by the calibrator's slope, so
+        ``base + sum(weights) + rest == logit(P(fake))`` (``rest``: words past
+        :data:`veracity.explain.MAX_ATTRIBUTED_CHARS`). For more than two classes the
+        weights are raw SGD units of the predicted class's centred logit.
         """
         check_is_fitted(self)
+        check_texts([text])
         classes: list[Any] = self.classes_.tolist()
         coef = np.asarray(self.sgd_.coef_, dtype=np.float64)
         intercept = np.asarray(self.sgd_.intercept_, dtype=np.float64)
-        prepared = self.prepare_texts([text])[0]
-        features = self._vectorize([prepared])
+        alignment = align(text, bool(self.preprocess))
+        prepared = alignment.prepared
+        features = self._vectorize([prepared]).tocsr()
         other: Any | None
         if coef.shape[0] == 1:
             target = FAKE if FAKE in classes else classes[1]
@@ -572,47 +590,51 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
             k = int(np.argmax(np.asarray(features @ centred.T).ravel() + centred_bias))
             target, weights, bias, other = classes[k], centred[k], float(centred_bias[k]), None
         n_word = int(self.n_word_features)
-        row = features.tocsr()
-        values = {int(j): float(v) for j, v in zip(row.indices, row.data, strict=True)}
-        terms: dict[str, float] = {}
-        word_grams = Counter(self.word_vectorizer_.build_analyzer()(prepared))
-        for gram, share in bucket_shares(word_grams, self.word_vectorizer_, values, weights, 0):
-            terms[gram] = terms.get(gram, 0.0) + share
-        analyzer = self.char_vectorizer_.build_analyzer()
-        words = Counter(self.char_vectorizer_.build_preprocessor()(prepared).split())
-        # char_wb pads each whitespace-separated word, so one word at a time gives that
-        # word's own n-grams; a bucket's contribution is split by each word's count.
-        per_word = {word: Counter(analyzer(word)) for word in words}
-        grams_of: Counter[tuple[str, str]] = Counter()
-        for word, grams in per_word.items():
-            for gram, n in grams.items():
-                grams_of[(word, gram)] += words[word] * n
-        char_counts: Counter[str] = Counter()
-        for (_, gram), n in grams_of.items():
-            char_counts[gram] += n
-        gram_share = dict(
-            bucket_shares(char_counts, self.char_vectorizer_, values, weights, n_word)
+        contrib = features.data * weights[features.indices]
+        score = bias + float(contrib.sum())
+        dense = np.zeros(n_word + int(self.n_char_features))
+        dense[features.indices] = contrib
+        word_weights = np.zeros(len(alignment.words))
+        # word n-grams: each occurrence's share of its bucket, split among its words
+        word_vec = self.word_vectorizer_
+        counts = word_vec.transform([prepared]).tocsr()
+        unit = np.zeros(n_word)
+        unit[counts.indices] = dense[counts.indices] / counts.data
+        grams = ngram_positions(
+            alignment,
+            word_vec,
+            (int(self.word_ngram_range[0]), int(self.word_ngram_range[1])),
         )
-        for (word, gram), n in grams_of.items():
-            share = gram_share.get(gram, 0.0) * n / char_counts[gram]
-            if share != 0.0:
-                terms[word] = terms.get(word, 0.0) + share
-        return target, other, terms, bias
+        if grams:
+            hasher = FeatureHasher(n_features=n_word, input_type="string", alternate_sign=False)
+            buckets = hasher.transform([[g] for g, _ in grams]).tocsr().indices
+            for (_, where), j in zip(grams, buckets, strict=True):
+                np.add.at(word_weights, where, unit[j] / len(where))
+        # char n-grams: each bucket shared by the words whose n-grams fell in it, by count
+        char_vec = self.char_vectorizer_
+        n = alignment.attributed
+        if n:
+            char_counts = char_wb_counts(char_vec, [prepared])
+            unit = np.zeros(int(self.n_char_features))
+            unit[char_counts.indices] = dense[n_word + char_counts.indices] / char_counts.data
+            distinct = list(dict.fromkeys(alignment.words[:n]))
+            share = {
+                w: float(cnt @ unit[idx])
+                for w, (idx, cnt) in zip(distinct, char_wb_rows(char_vec, distinct), strict=True)
+            }
+            word_weights[:n] += [share[w] for w in alignment.words[:n]]
+        raw = word_attribution(
+            alignment, word_weights, target=target, other=other, score=score, base=bias
+        )
+        if other is None:
+            return raw
+        slope, offset = self._log_odds_line(prepared)
+        return calibrate(raw, lambda t: slope * t + sign * offset)
 
-    def explain(self, text: str, top_k: int = 10) -> list[Evidence]:
-        """The ``top_k`` words or phrases that pushed ``text`` toward each label.
+    def explain(self, text: str, top_k: int = 5) -> list[Evidence]:
+        """Up to ``top_k`` phrases per direction, and the sentences that moved ``text`` most.
 
-        Weights are contributions to the SGD log-odds of ``"fake"`` (see
-        :meth:`term_contributions`), ordered by ``abs(weight)``, largest first.
+        See :func:`veracity.explain.rank_evidence`; weights are parts of the calibrated
+        log-odds of ``"fake"`` (:meth:`attribution`).
         """
-        if top_k < 0:
-            raise ValueError(f"top_k must be >= 0, got {top_k}")
-        target, other, terms, _ = self.term_contributions(text)
-        ranked = sorted(terms.items(), key=lambda item: (-abs(item[1]), item[0]))
-        toward_target = [(t, w) for t, w in ranked if w > 0][:top_k]
-        toward_other = [(t, w) for t, w in ranked if w < 0][:top_k] if other is not None else []
-        chosen = sorted(toward_target + toward_other, key=lambda item: (-abs(item[1]), item[0]))
-        return [
-            Evidence(term=term, weight=weight, toward=cast(Label, target if weight > 0 else other))
-            for term, weight in chosen
-        ]
+        return rank_evidence(self.attribution(text), top_k)

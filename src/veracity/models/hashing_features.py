@@ -1,13 +1,12 @@
 """The features of :class:`~veracity.models.hashing.HashingSGDClassifier`: hashed n-gram counts.
 
 * :func:`char_wb_counts`: a ``char_wb`` ``HashingVectorizer``'s counts built from
-  per-word hashed n-grams, cached per hasher configuration (module level, at most
-  :data:`MAX_CACHED_WORDS` words, thread-safe);
+  per-word hashed n-grams (:func:`char_wb_rows`), cached per hasher configuration
+  (module level, at most :data:`~veracity.models._charcache.MAX_CACHE_BYTES` bytes
+  each, thread-safe);
 * :func:`sublinear_l2`: one block of features, ``1 + log tf`` then an L2 norm;
 * :func:`salted_hashes`: the salted 64-bit hash of each text in ``[0, 1)`` that
   picks the calibration reservoir of ``partial_fit``;
-* :func:`bucket_shares`: each n-gram's share of its hash bucket's contribution to a
-  linear score (for per-word evidence).
 """
 
 from __future__ import annotations
@@ -25,32 +24,22 @@ from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
-__all__ = ["MAX_CACHED_WORDS", "bucket_shares", "char_wb_counts", "salted_hashes", "sublinear_l2"]
+from veracity.models._charcache import MAX_CACHE_BYTES, WordRows
 
-#: Distinct words whose hashed char n-grams are cached per hasher before the cache restarts.
-MAX_CACHED_WORDS = 500_000
-_WORD_CACHES: dict[tuple[Any, ...], dict[str, tuple[NDArray[Any], NDArray[Any]]]] = {}
+__all__ = [
+    "MAX_CACHE_BYTES",
+    "char_wb_counts",
+    "char_wb_rows",
+    "salted_hashes",
+    "sublinear_l2",
+]
+
+_WORD_CACHES: dict[tuple[Any, ...], WordRows] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def char_wb_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
-    """``vectorizer.transform(texts)`` for a ``char_wb`` hasher, from cached words.
-
-    ``char_wb`` cuts each whitespace-separated word (padded with a space each side)
-    into n-grams on its own, so a text's counts are the sum of its words' counts:
-    ``W @ C`` (texts x words, words x buckets). A word's hashed n-grams are computed
-    once and cached per hasher configuration (module level, at most
-    :data:`MAX_CACHED_WORDS` words, thread-safe), never in the estimator, so
-    predictions do not change its state and artifacts stay small. The Python n-gram
-    loop is what makes scoring slow; news reuses a few thousand words.
-
-    Examples
-    --------
-    >>> hasher = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 4), alternate_sign=False)
-    >>> texts = ["the senate voted", "the vote"]
-    >>> (char_wb_counts(hasher, texts) != hasher.transform(texts)).nnz
-    0
-    """
+def word_cache(vectorizer: HashingVectorizer) -> WordRows:
+    """The per-word cache of ``vectorizer``'s configuration (shared by equal hashers)."""
     key = (
         int(vectorizer.n_features),
         tuple(vectorizer.ngram_range),
@@ -60,20 +49,19 @@ def char_wb_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.cs
         np.dtype(vectorizer.dtype).str,
     )
     with _CACHE_LOCK:
-        cache = _WORD_CACHES.setdefault(key, {})
-    preprocess = vectorizer.build_preprocessor()
-    columns: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    counts: list[int] = []
-    for i, text in enumerate(texts):
-        for word, n in Counter(preprocess(text).split()).items():
-            rows.append(i)
-            cols.append(columns.setdefault(word, len(columns)))
-            counts.append(n)
-    words = list(columns)
-    entries = {w: cache[w] for w in words if w in cache}
-    missing = [w for w in words if w not in entries]
+        cache = _WORD_CACHES.get(key)
+        if cache is None:
+            cache = _WORD_CACHES[key] = WordRows()
+        return cache
+
+
+def char_wb_rows(
+    vectorizer: HashingVectorizer, words: Sequence[str]
+) -> list[tuple[NDArray[Any], NDArray[Any]]]:
+    """Each (preprocessed) word's hashed ``char_wb`` n-grams: (bucket indices, counts)."""
+    cache = word_cache(vectorizer)
+    entries = {w: cache.get(w) for w in words}
+    missing = [w for w, e in entries.items() if e is None]
     if missing:
         analyzer = vectorizer.build_analyzer()
         hashed = FeatureHasher(
@@ -85,12 +73,42 @@ def char_wb_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.cs
         hashed = hashed.tocsr()
         for k, word in enumerate(missing):
             lo, hi = hashed.indptr[k], hashed.indptr[k + 1]
-            entries[word] = (hashed.indices[lo:hi].copy(), hashed.data[lo:hi].copy())
-        with _CACHE_LOCK:
-            if len(cache) + len(missing) > MAX_CACHED_WORDS:
-                cache.clear()
-            cache.update((w, entries[w]) for w in missing)
-    parts = [entries[w] for w in words]
+            row = (hashed.indices[lo:hi].copy(), hashed.data[lo:hi].copy())
+            entries[word] = row
+            cache.put(word, row)
+    return [entries[w] for w in words]  # type: ignore[misc]
+
+
+def char_wb_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
+    """``vectorizer.transform(texts)`` for a ``char_wb`` hasher, from cached words.
+
+    ``char_wb`` cuts each whitespace-separated word (padded with a space each side)
+    into n-grams on its own, so a text's counts are the sum of its words' counts:
+    ``W @ C`` (texts x words, words x buckets). A word's hashed n-grams are computed
+    once and cached per hasher configuration (module level, bounded in bytes,
+    thread-safe), never in the estimator, so
+    predictions do not change its state and artifacts stay small. The Python n-gram
+    loop is what makes scoring slow; news reuses a few thousand words.
+
+    Examples
+    --------
+    >>> hasher = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 4), alternate_sign=False)
+    >>> texts = ["the senate voted", "the vote"]
+    >>> (char_wb_counts(hasher, texts) != hasher.transform(texts)).nnz
+    0
+    """
+    preprocess = vectorizer.build_preprocessor()
+    columns: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    counts: list[int] = []
+    for i, text in enumerate(texts):
+        for word, n in Counter(preprocess(text).split()).items():
+            rows.append(i)
+            cols.append(columns.setdefault(word, len(columns)))
+            counts.append(n)
+    words = list(columns)
+    parts = char_wb_rows(vectorizer, words)
     indptr = np.zeros(len(words) + 1, dtype=np.int64)
     np.cumsum([len(p[0]) for p in parts], out=indptr[1:])
     empty_i, empty_d = np.zeros(0, np.int32), np.zeros(0, vectorizer.dtype)
@@ -141,29 +159,3 @@ def salted_hashes(texts: Sequence[str], salt: int) -> NDArray[np.float64]:
         ],
         dtype=np.float64,
     )
-
-
-def bucket_shares(
-    counts: Counter[str],
-    vectorizer: HashingVectorizer,
-    values: dict[int, float],
-    weights: NDArray[np.float64],
-    offset: int,
-) -> list[tuple[str, float]]:
-    """Each gram's share of its bucket's contribution (buckets shared by count)."""
-    if not counts:
-        return []
-    grams = list(counts)
-    hasher = FeatureHasher(
-        n_features=vectorizer.n_features, input_type="string", alternate_sign=False
-    )
-    index = hasher.transform([[g] for g in grams]).tocsr().indices + offset
-    bucket_total: Counter[int] = Counter()
-    for gram, j in zip(grams, index, strict=True):
-        bucket_total[int(j)] += counts[gram]
-    out = []
-    for gram, j in zip(grams, index, strict=True):
-        value = values.get(int(j), 0.0)
-        if value != 0.0:
-            out.append((gram, value * float(weights[j]) * counts[gram] / bucket_total[int(j)]))
-    return out

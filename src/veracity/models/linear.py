@@ -6,7 +6,7 @@ shortcut artefacts scrubbed), turns it into word 1-2-gram and ``char_wb``
 calibrates its scores on out-of-fold predictions
 (``CalibratedClassifierCV(..., ensemble=False)``). So there is exactly one final
 linear model, whose coefficients give per-word evidence
-(:func:`veracity.explain.linear_evidence`), plus one calibrator that turns its
+(:func:`veracity.explain.linear_attribution`), plus one calibrator that turns its
 score into a probability.
 
 ``calibration="temperature"`` (two classes only) replaces the calibrator by
@@ -33,7 +33,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
-from veracity.explain import linear_evidence
+from veracity.explain import (
+    Attribution,
+    calibrator_log_odds,
+    linear_attribution,
+    rank_evidence,
+)
 from veracity.models._charcache import char_wb_transform
 from veracity.models._text_input import (
     check_ngram_range,
@@ -51,7 +56,7 @@ from veracity.models.calibrators import (
 )
 from veracity.models.protocol import TextInput
 from veracity.text import prepare
-from veracity.types import Evidence
+from veracity.types import FAKE, Evidence
 
 __all__ = ["TemperatureScaling", "TfidfLogisticClassifier", "fit_temperature", "temperature_proba"]
 
@@ -437,10 +442,27 @@ class TfidfLogisticClassifier(TextInput, ClassifierMixin, BaseEstimator):  # typ
         super().__setstate__(state)
         set_vocabularies(self, vocabularies)
 
-    def explain(self, text: str, top_k: int = 10) -> list[Evidence]:
-        """The ``top_k`` words or phrases that pushed ``text`` toward each label.
+    def attribution(self, text: str) -> Attribution:
+        """The calibrated log-odds of ``"fake"`` for ``text``, taken apart by original word.
 
-        See :func:`veracity.explain.linear_evidence` for how weights are computed.
+        See :func:`veracity.explain.linear_attribution`: the logistic regression's score
+        split over words, in units of the calibrated log-odds (secant slope of the
+        calibrator, so ``base + sum(weights) + rest == logit(P(fake))``). For more than
+        two classes: raw units of the predicted class's centred logit.
         """
         check_is_fitted(self)
-        return linear_evidence(self, text, top_k)
+        check_texts([text])
+        classes: list[Any] = self.classes_.tolist()
+        if len(classes) != 2:
+            return linear_attribution(self, text)
+        target = FAKE if FAKE in classes else classes[1]
+        return linear_attribution(
+            self, text, target=target, log_odds=calibrator_log_odds(self, target)
+        )
+
+    def explain(self, text: str, top_k: int = 5) -> list[Evidence]:
+        """Up to ``top_k`` phrases per direction, and the sentences that moved ``text`` most.
+
+        See :func:`veracity.explain.rank_evidence` and :meth:`attribution`.
+        """
+        return rank_evidence(self.attribution(text), top_k)

@@ -24,8 +24,9 @@ each training text, ``domains``, and uses them three ways:
   from the training data the band widens.
 
 Evidence (:meth:`OffDomainHashingClassifier.explain`) is the word contributions of
-``hashing-sgd.v1`` scaled by the calibrator's slope for the text, so the weights are
-in units of the calibrated log-odds.
+``hashing-sgd.v1`` scaled by the calibrator's slope at the text's novelty ``u``
+(``a + c*u``), with base ``b + d*u + (a + c*u) * intercept``: the weights are parts of
+the calibrated log-odds, and they add up to it exactly.
 """
 
 from __future__ import annotations
@@ -504,12 +505,8 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
         out: NDArray[np.float64] = self.abstain_base_ + self.abstain_slope_ * u
         return out
 
-    def term_contributions(self, text: str) -> tuple[Any, Any | None, dict[str, float], float]:
-        """As ``hashing-sgd.v1``, in units of the calibrated log-odds of this text."""
-        target, other, terms, bias = super().term_contributions(text)
-        u = float(self.novelty([text])[0])
+    def _log_odds_line(self, prepared: str) -> tuple[float, float]:
+        """``(a + c*u, b + d*u)``: the calibrator is linear in the score at novelty ``u``."""
+        u = float(self._novelty_of_prepared([prepared])[0])
         b, a, c, d = (float(v) for v in self.calibrator_)
-        slope = a + c * u
-        sign = 1.0 if target == self.classes_[1] else -1.0
-        scaled = {t: w * slope for t, w in terms.items()}
-        return target, other, scaled, bias * slope + sign * (b + d * u)
+        return a + c * u, b + d * u

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from numbers import Integral, Real
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,7 +59,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from veracity._extras import require
 from veracity.errors import InputError
-from veracity.explain import Contributions
+from veracity.explain import Attribution, Contributions, calibrate, rank_evidence
 from veracity.models._text_input import check_texts
 from veracity.models.protocol import TextInput
 from veracity.models.style_features import (
@@ -75,7 +75,7 @@ from veracity.models.style_features import (
     format_feature_value,
 )
 from veracity.text import is_normalized, prepare, scrub
-from veracity.types import FAKE, Evidence, Label
+from veracity.types import FAKE, Evidence
 
 __all__ = [
     "ATTRIBUTION_WORDS",
@@ -502,30 +502,33 @@ class StyleLGBMClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: i
             return list(features.feature_names_)
         return [f"feature {j}" for j in range(max(len(c) for c in self.columns_.values()))]
 
-    def explain(self, text: str, top_k: int = 10) -> list[Evidence]:
-        """The ``top_k`` style features that pushed ``text`` toward each label.
+    def attribution(self, text: str) -> Attribution:
+        """The calibrated log-odds of ``"fake"`` for ``text``, taken apart by style feature.
 
-        Weights are exact SHAP contributions to the booster's raw log-odds of ``fake``
-        (or of ``classes_[1]``; for more than two classes, of the predicted class, and
-        only features supporting it). Terms read ``"exclamation marks per sentence:
-        0.8"``. Ordered by ``abs(weight)``, largest first.
+        Every part is a signal (``"exclamation marks per sentence: 0.8"``): the exact
+        SHAP contributions of :meth:`contributions` times the Platt calibrator's slope,
+        so ``base + sum(signals) == logit(P(fake))``. For more than two classes: raw
+        booster units of the predicted class.
         """
         check_is_fitted(self)
-        if top_k < 0:
-            raise ValueError(f"top_k must be >= 0, got {top_k}")
+        check_texts([text])
         found = self.contributions(text)
-        ranked = sorted(found.terms.items(), key=lambda item: (-abs(item[1]), item[0]))
-        toward_target = [(t, w) for t, w in ranked if w > 0][:top_k]
-        toward_other = [] if found.other is None else [(t, w) for t, w in ranked if w < 0][:top_k]
-        chosen = sorted(toward_target + toward_other, key=lambda item: (-abs(item[1]), item[0]))
-        return [
-            Evidence(
-                term=term,
-                weight=weight,
-                toward=cast(Label, found.target if weight > 0 else found.other),
-            )
-            for term, weight in chosen
-        ]
+        raw = found.attribution(text)
+        if found.other is None:
+            return raw
+        _, is_raw = self._style_matrix([text])
+        calibrator = self.calibrators_[str(self._route(is_raw)[0])]
+        a, b = float(calibrator.coef_[0][0]), float(calibrator.intercept_[0])
+        sign = 1.0 if found.target == self.classes_[1] else -1.0
+        return calibrate(raw, lambda t: a * t + sign * b)
+
+    def explain(self, text: str, top_k: int = 5) -> list[Evidence]:
+        """The ``top_k`` style signals that pushed ``text`` toward each label.
+
+        Terms read ``"exclamation marks per sentence: 0.8"``; weights are parts of the
+        calibrated log-odds of ``"fake"`` (:meth:`attribution`), largest first.
+        """
+        return rank_evidence(self.attribution(text), top_k)
 
     # -- persistence ---------------------------------------------------------
 

@@ -96,11 +96,15 @@ class BatchRequest(_Body):
 
 
 class EvidenceOut(BaseModel):
-    """A word that pushed the verdict; ``weight`` > 0 pushes toward fake."""
+    """A phrase, sentence or signal that pushed the verdict; ``weight`` > 0 pushes toward fake."""
 
-    term: str
-    weight: float
+    term: str = Field(description="As written in the text (text[start:end]), or a signal.")
+    weight: float = Field(description="Its part of the calibrated log-odds of fake.")
     toward: Literal["reliable", "fake"]
+    kind: Literal["phrase", "sentence", "signal"] = "phrase"
+    start: int | None = Field(default=None, description="Offset of the term in the text.")
+    end: int | None = Field(default=None, description="Offset just past the term.")
+    count: int = Field(default=1, description="Times the phrase occurs in the text.")
 
 
 class FeedbackOut(BaseModel):

@@ -74,14 +74,39 @@ EXPLAIN_NOT_SURE = (
 )
 
 
-def highlight(text: str, evidence: Sequence[dict[str, Any]]) -> Markup:
-    """``text`` HTML-escaped, each evidence term wrapped in ``<mark>``.
+def _mark(toward: Any, weight: Any, inner: str, count: Any = 1) -> str:
+    side = "fake" if toward == "fake" else "reliable"
+    times = f", {int(count)} times in the text" if isinstance(count, int) and count > 1 else ""
+    title = f"points toward {side} (weight {float(weight):+.3f}{times})"
+    return f'<mark class="toward-{side}" title="{escape(title)}">{inner}</mark>'
 
-    Terms match case-insensitively on word boundaries; spaces inside a multi-word
-    term match any run of whitespace. Each mark gets the class ``toward-fake`` or
-    ``toward-reliable`` and a title giving its weight.
+
+def _located(text: str, e: dict[str, Any]) -> tuple[int, int] | None:
+    """The evidence's ``(start, end)`` when it has offsets that hold its term exactly."""
+    start, end = e.get("start"), e.get("end")
+    if not isinstance(start, int) or not isinstance(end, int) or not 0 <= start < end:
+        return None
+    return (start, end) if text[start:end] == e.get("term") else None
+
+
+def highlight(text: str, evidence: Sequence[dict[str, Any]]) -> Markup:
+    """``text`` HTML-escaped, each evidence phrase wrapped in ``<mark>``.
+
+    Evidence with offsets (``start``/``end``, what veracity gives since phrases are
+    spans of the text) marks exactly that span; a sentence is wrapped in
+    ``<span class="sentence toward-…">`` around its phrases. Evidence stored without
+    offsets is matched case-insensitively on word boundaries (spaces inside a
+    multi-word term match any run of whitespace). Each mark gets the class
+    ``toward-fake`` or ``toward-reliable`` and a title giving its weight.
     """
-    terms = {str(e["term"]).lower(): e for e in evidence if str(e.get("term", "")).strip()}
+    located = [(_located(text, e), e) for e in evidence]
+    if any(where is not None for where, _ in located):
+        return _highlight_spans(text, [(w, e) for w, e in located if w is not None])
+    terms = {
+        str(e["term"]).lower(): e
+        for e in evidence
+        if str(e.get("term", "")).strip() and e.get("kind", "phrase") == "phrase"
+    }
     if not terms:
         return escape(text)
     alternatives = sorted(terms, key=len, reverse=True)
@@ -98,12 +123,42 @@ def highlight(text: str, evidence: Sequence[dict[str, Any]]) -> Markup:
         if found is None:
             continue
         parts.append(str(escape(text[last : match.start()])))
-        toward = "fake" if found["toward"] == "fake" else "reliable"
-        title = f"points toward {toward} (weight {float(found['weight']):+.3f})"
-        parts.append(
-            f'<mark class="toward-{toward}" title="{escape(title)}">{escape(match.group(0))}</mark>'
-        )
+        parts.append(_mark(found["toward"], found["weight"], str(escape(match.group(0)))))
         last = match.end()
+    parts.append(str(escape(text[last:])))
+    return Markup("".join(parts))
+
+
+def _highlight_spans(text: str, located: list[tuple[tuple[int, int], dict[str, Any]]]) -> Markup:
+    """Marks at exact offsets: phrases (disjoint) inside sentences (disjoint)."""
+    phrases = sorted((w, e) for w, e in located if e.get("kind", "phrase") == "phrase")
+    kept: list[tuple[tuple[int, int], dict[str, Any]]] = []
+    for where, e in phrases:  # never overlap two marks
+        if not kept or where[0] >= kept[-1][0][1]:
+            kept.append((where, e))
+    sentences: list[tuple[tuple[int, int], dict[str, Any]]] = []
+    for (s, t), e in sorted((w, e) for w, e in located if e.get("kind") == "sentence"):
+        crossing = any(a < s < b or a < t < b for (a, b), _ in kept)
+        if not crossing and (not sentences or s >= sentences[-1][0][1]):
+            sentences.append(((s, t), e))
+    # (offset, order, html, end): a sentence closes before anything opens at the same
+    # offset, and opens before a mark; a mark is written whole (it holds its text)
+    events: list[tuple[int, int, str, int]] = []
+    for (s, t), e in sentences:
+        side = "fake" if e.get("toward") == "fake" else "reliable"
+        title = f"the sentence that pushed most toward {side} (weight {float(e['weight']):+.3f})"
+        events.append((s, 1, f'<span class="sentence toward-{side}" title="{escape(title)}">', s))
+        events.append((t, 0, "</span>", t))
+    for (s, t), e in kept:
+        html = _mark(e.get("toward"), e.get("weight", 0.0), str(escape(text[s:t])), e.get("count"))
+        events.append((s, 2, html, t))
+    events.sort(key=lambda ev: (ev[0], ev[1]))
+    parts: list[str] = []
+    last = 0
+    for offset, _, html, end in events:
+        parts.append(str(escape(text[last:offset])))
+        parts.append(html)
+        last = end
     parts.append(str(escape(text[last:])))
     return Markup("".join(parts))
 
