@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 import veracity
 import veracity.detector
@@ -17,7 +18,7 @@ from veracity.models.artifact import LoadedModel, ModelCard, load_model, save_mo
 from veracity.models.linear import TfidfLogisticClassifier
 from veracity.settings import Settings
 from veracity.text import normalize
-from veracity.types import CheckFailure
+from veracity.types import CheckFailure, Verdict
 
 FILLER = (
     "the of and to in that is for on with as was by at it from this have are be has an "
@@ -293,3 +294,19 @@ def test_load_model_returns_a_detector(model_dir: Path) -> None:
     assert detector.estimator is detector.model.estimator
     assert detector.abstain_reason(RELIABLE, 0.1) is None
     assert detector.abstain_reason(RELIABLE, 0.5) is not None
+
+
+def test_a_lone_surrogate_is_refused_not_quoted_back(tmp_path: Path) -> None:
+    """Evidence quotes the text as written, so a text holding undecodable bytes
+    (``surrogateescape``) would crash every printer; it is refused with one line."""
+    from veracity.cli import app
+
+    text = "real news " * 10 + "\udcff tail"
+    detector = veracity.load_model()
+    with pytest.raises(InputError, match=r"lone surrogate U\+DCFF at character 100"):
+        detector.check(text)
+    results = detector.check_many(["a plain text " * 5, text], errors="report")
+    assert isinstance(results[1], CheckFailure) and results[1].index == 1
+    assert isinstance(results[0], Verdict)
+    result = CliRunner().invoke(app, ["check", "--json", "--", text])
+    assert result.exit_code == 2 and "lone surrogate" in result.stderr

@@ -64,6 +64,24 @@ def _check_size(text: str, limit: int, where: str) -> None:
             )
 
 
+def _check_unicode(text: str, where: str) -> None:
+    """Refuse a lone surrogate (undecodable bytes smuggled in by ``surrogateescape``).
+
+    It is not a character: no encoder can write it, so the evidence, which quotes the
+    text, could not be printed, stored or sent back.
+    """
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"{where} is not valid Unicode text: a lone surrogate "
+            f"U+{ord(text[exc.start]):04X} at character {exc.start:,} (bytes that were not "
+            "UTF-8?); save the text as UTF-8"
+        ) from None
+
+
 class Detector:
     """Turns texts into :class:`~veracity.types.Verdict` objects with one model.
 
@@ -117,6 +135,7 @@ class Detector:
         _check_size(text, self.settings.max_document_bytes, where)
         if not text.strip():
             raise InputError(f"nothing to check: {where} is empty or only whitespace")
+        _check_unicode(text, where)
         return text
 
     def check(self, text: str) -> Verdict:
