@@ -69,3 +69,49 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
     with fresh_postgres_schema(request.getfixturevalue("postgres_admin_url")) as url:
         yield url
+
+
+#: Test modules that are slow as a whole: real datasets, subprocesses, servers, browsers,
+#: fuzzing (file paths relative to tests/).
+SLOW_MODULES = frozenset(
+    {
+        "batch/test_output_folder.py",
+        "batch/test_scoring.py",
+        "data/test_dedup.py",
+        "data/test_splits.py",
+        "evaluate/test_audit.py",
+        "evaluate/test_crossdata.py",
+        "evaluate/test_plots.py",
+        "evaluate/test_report.py",
+        "models/test_ensemble.py",
+        "serve/test_auth.py",
+        "serve/test_fetch_deadline.py",
+        "serve/test_postgres.py",
+        "serve/test_schemathesis.py",
+        "serve/test_timeouts.py",
+        "test_cli.py",
+        "test_extras.py",
+        "text/test_scrub.py",
+    }
+)
+SLOW_FOLDERS = ("e2e", "fuzz")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark what the fast lane (``pytest -m "not slow"``) leaves out.
+
+    Besides the tests marked ``slow`` by hand (they train on real data): whole slow
+    modules and folders, browser tests, scikit-learn's estimator checks
+    (``test_sklearn_contract``) and the PostgreSQL variants of the database tests.
+    """
+    root = Path(__file__).parent
+    for item in items:
+        where = item.path.relative_to(root).as_posix()
+        if (
+            where in SLOW_MODULES
+            or where.split("/", 1)[0] in SLOW_FOLDERS
+            or item.get_closest_marker("browser") is not None
+            or getattr(item, "originalname", "") == "test_sklearn_contract"
+            or "[postgresql" in item.name
+        ):
+            item.add_marker(pytest.mark.slow)
