@@ -8,7 +8,6 @@ package, the browser tests skip with the reason.
 from __future__ import annotations
 
 import importlib.util
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from ports import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags chromium keeps dialling out, and this machine
@@ -49,13 +50,6 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def live_app() -> Iterator[Callable[[Any], str]]:
     """``live_app(app)``: serve the ASGI ``app`` with uvicorn in a thread; its base URL.
@@ -67,7 +61,7 @@ def live_app() -> Iterator[Callable[[Any], str]]:
     servers: list[tuple[Any, threading.Thread]] = []
 
     def start(app: Any) -> str:
-        port = _free_port()
+        port = free_port()
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)

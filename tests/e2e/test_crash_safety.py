@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,18 +27,13 @@ from typing import IO
 import httpx
 import pytest
 
+from ports import free_port
+
 WRITES = 1000
 FIRST_RUN = 500  # writes sent to the first server
 KILL_AFTER = 400  # acknowledgements before the first kill -9
 THREADS = 8
 TEXT = "The senate committee said on Friday that the budget grew two percent. Write {i}."
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -60,7 +54,7 @@ def _start(database: Path, log: Path) -> Server:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERACITY_")}
     env["VERACITY_DATABASE_URL"] = f"sqlite:///{database}"
     env["VERACITY_EVIDENCE_TERMS"] = "0"  # fast checks: no per-word evidence
-    port = _free_port()
+    port = free_port()
     handle: IO[bytes] = log.open("ab")
     command = [sys.executable, "-c", "from veracity.cli import main; main()", "serve"]
     process = subprocess.Popen(

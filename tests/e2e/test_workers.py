@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -26,18 +25,12 @@ from typing import IO
 import httpx
 import pytest
 
+from ports import free_port
 from veracity.store.migrate import make_engine, upgrade
 from veracity.store.repository import create_api_key, sessions
 
 #: Each allowance, a minute: one token refills every 20 s, longer than the test's requests.
 PER_MINUTE = 3
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -70,7 +63,7 @@ def _start(database_url: str, log: Path) -> Worker:
         "VERACITY_RATE_LIMIT_PER_MINUTE": str(PER_MINUTE),
         "VERACITY_RATE_LIMIT_PER_ADDRESS_PER_MINUTE": str(PER_MINUTE),
     }
-    port = _free_port()
+    port = free_port()
     handle: IO[bytes] = log.open("ab")
     command = [sys.executable, "-m", "uvicorn", "--factory", "veracity.serve.app:create_app"]
     process = subprocess.Popen(

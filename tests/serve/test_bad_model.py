@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from ports import free_port
 from veracity.cli import app
 from veracity.detector import default_model_path
 from veracity.models.artifact import CARD_FILE
@@ -52,20 +52,13 @@ def test_the_model_routes_answer_problem_json_not_500(edited: Path, tmp_path: Pa
             assert "is not a valid model card" in response.json()["detail"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_serve_refuses_to_start_with_exit_3(
     edited: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("VERACITY_MODEL_DIR", str(edited))
     monkeypatch.setenv("VERACITY_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("uvicorn started"))
-    result = CliRunner().invoke(app, ["serve", "--port", str(_free_port())])
+    result = CliRunner().invoke(app, ["serve", "--port", str(free_port())])
     assert result.exit_code == 3, result.output
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()

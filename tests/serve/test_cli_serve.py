@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from ports import free_port
 from veracity.cli import app
 from veracity.settings import Settings
 
@@ -32,13 +33,6 @@ def test_serve_rejects_a_bad_port() -> None:
 
 
 # -- startup problems are one line with their own exit code (#13) ----------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _one_error_line(result: Any) -> str:
@@ -82,7 +76,7 @@ def test_a_port_taken_after_the_check_is_still_exit_4(
 
     monkeypatch.setattr("veracity.serve.startup.preflight", lambda *a: None)
     monkeypatch.setattr("uvicorn.run", uvicorn_fails)
-    result = CliRunner().invoke(app, ["serve", "--port", str(_free_port())])
+    result = CliRunner().invoke(app, ["serve", "--port", str(free_port())])
     assert result.exit_code == 4, result.output
     assert "could not start" in _one_error_line(result)
 
@@ -102,7 +96,7 @@ def test_serve_on_a_bad_database_is_one_line_and_exit_2(
     (tmp_path / "notes.db").write_bytes(b"not a database\n" * 100)
     monkeypatch.setenv("VERACITY_DATABASE_URL", url.replace("{tmp}", str(tmp_path)))
     monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("uvicorn started"))
-    result = CliRunner().invoke(app, ["serve", "--port", str(_free_port())])
+    result = CliRunner().invoke(app, ["serve", "--port", str(free_port())])
     assert result.exit_code == 2, result.output
     assert expected in _one_error_line(result)
 

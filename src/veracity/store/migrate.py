@@ -12,7 +12,7 @@ the URL is shown with any password hidden.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -179,6 +179,24 @@ def _config(database_url: str) -> Any:
     return config
 
 
+def _migrate(database_url: str, direction: Literal["upgrade", "downgrade"], revision: str) -> None:
+    """Run alembic's upgrade or downgrade to ``revision``; every failure is a StoreError."""
+    from alembic import command
+    from alembic.util import CommandError
+
+    url = _parse(database_url)
+    _check_sqlite_path(url)
+    try:
+        getattr(command, direction)(_config(database_url), revision)
+    except SQLAlchemyError as exc:
+        raise _store_error(url, exc, "open" if direction == "upgrade" else "migrate") from exc
+    except CommandError as exc:  # e.g. a revision this veracity does not know
+        hint = "; was it made by a newer veracity?" if direction == "upgrade" else ""
+        raise StoreError(
+            f"cannot migrate database {url.render_as_string(hide_password=True)}: {exc}{hint}"
+        ) from exc
+
+
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Create or update the schema at ``database_url`` to ``revision`` (default: newest).
 
@@ -189,20 +207,7 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     veracity.errors.StoreError
         The database cannot be opened or migrated; the message says why.
     """
-    from alembic import command
-    from alembic.util import CommandError
-
-    url = _parse(database_url)
-    _check_sqlite_path(url)
-    try:
-        command.upgrade(_config(database_url), revision)
-    except SQLAlchemyError as exc:
-        raise _store_error(url, exc) from exc
-    except CommandError as exc:  # e.g. a revision this veracity does not know
-        raise StoreError(
-            f"cannot migrate database {url.render_as_string(hide_password=True)}: {exc}; "
-            "was it made by a newer veracity?"
-        ) from exc
+    _migrate(database_url, "upgrade", revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:
@@ -216,19 +221,7 @@ def downgrade(database_url: str, revision: str) -> None:
     veracity.errors.StoreError
         The database cannot be opened or migrated; the message says why.
     """
-    from alembic import command
-    from alembic.util import CommandError
-
-    url = _parse(database_url)
-    _check_sqlite_path(url)
-    try:
-        command.downgrade(_config(database_url), revision)
-    except SQLAlchemyError as exc:
-        raise _store_error(url, exc, "migrate") from exc
-    except CommandError as exc:
-        raise StoreError(
-            f"cannot migrate database {url.render_as_string(hide_password=True)}: {exc}"
-        ) from exc
+    _migrate(database_url, "downgrade", revision)
 
 
 def current_revision(engine: Engine) -> str | None:
