@@ -28,27 +28,15 @@ from veracity.errors import InputError, VeracityError
 from veracity.settings import Settings
 
 
-class _Command(TyperCommand):
-    """A command whose help shows a flag as ``--json``, never ``--json <bool>``.
+class _FlagsAsFlags:
+    """Help that shows a flag as ``--json``, never ``--json <bool>``.
 
     Typer's rich help prints every option's type, flags too (``--help <bool>``),
     which reads as if the flag took a value. An empty metavar leaves the type column
     blank; flags take no value, so nothing else uses it.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _blank_flag_types(self.params)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        """The ``--help`` option, shown as a flag too."""
-        option = super().get_help_option(ctx)
-        _blank_flag_types([option])
-        return option
-
-
-class _Group(TyperGroup):
-    """A command group whose help shows flags as flags (see :class:`_Command`)."""
+    params: list[Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -56,9 +44,17 @@ class _Group(TyperGroup):
 
     def get_help_option(self, ctx: Any) -> Any:
         """The ``--help`` option, shown as a flag too."""
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         _blank_flag_types([option])
         return option
+
+
+class _Command(_FlagsAsFlags, TyperCommand):
+    """A command whose help shows flags as flags."""
+
+
+class _Group(_FlagsAsFlags, TyperGroup):
+    """A command group whose help shows flags as flags."""
 
 
 def _blank_flag_types(params: list[Any]) -> None:
