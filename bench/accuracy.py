@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -42,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from _provenance import commit
 
 RULE_FILE = Path(__file__).with_name("selection_rule.json")
 REFERENCE = "reference"
@@ -290,13 +291,6 @@ def run_candidate(
     }
 
 
-def _commit() -> dict[str, Any]:
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], capture_output=True, text=True).stdout.strip()
-
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Run every candidate of the rule file, choose, and write the complete result file."""
     from rich.console import Console
@@ -324,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.only:
         cands = [c for c in cands if c["name"] in args.only or c["name"] == REFERENCE]
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    provenance = _commit()
+    provenance = commit()
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         rows = list(
             pool.map(run_candidate, cands, [rule] * len(cands), [args.max_rows] * len(cands))

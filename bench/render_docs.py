@@ -7,8 +7,8 @@ Every table of numbers in the docs that a benchmark produced lives between two m
     <!-- end: NAME -->
 
 and is rendered here from the result files — ``bench/results/accuracy.json`` (written by
-``python bench/accuracy.py``), ``bench/results/robustness.json`` (written by ``veracity
-robustness --json``, command in ``ROBUSTNESS_COMMAND``) and the bundled model's
+``python bench/accuracy.py``), ``bench/results/robustness.json`` (written by
+``python bench/robustness.py``) and the bundled model's
 ``card.json`` (written by ``veracity train``) — never typed by hand.
 ``tests/test_docs.py`` renders the blocks again and fails when a file's block differs, so a
 hand edit or a table left behind after a new benchmark run does not pass.
@@ -33,10 +33,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ACCURACY = Path("bench/results/accuracy.json")
 CARD = Path("src/veracity/resources/default_model/card.json")
 ROBUSTNESS = Path("bench/results/robustness.json")
-ROBUSTNESS_COMMAND = (
-    "veracity robustness --data isot_sample --data fakenewsamt --data celebrity "
-    "--data random_political --limit 1000 --json > bench/results/robustness.json"
-)
 BLOCK = re.compile(
     r"(?P<begin><!-- begin: (?P<name>[a-z0-9-]+) \(bench/render_docs\.py\) -->\n)"
     r"(?P<body>.*?)"
@@ -243,7 +239,8 @@ def robustness_table(robustness: dict[str, Any]) -> str:
     body.append(["accuracy before the edits", "", *(f"{r['accuracy']:.3f}" for r in results), ""])
     source = (
         f"_From `{ROBUSTNESS.as_posix()}` (model `{robustness['model']}`), written by "
-        f"`{ROBUSTNESS_COMMAND}`._"
+        f"`python bench/robustness.py` (`{robustness['command']}`) at commit "
+        f"`{robustness['commit'][:10]}`, finished {robustness['finished'][:10]}._"
     )
     return _table(header, body) + "\n\n" + source
 
