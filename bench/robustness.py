@@ -2,9 +2,9 @@
 
 Runs ``veracity robustness`` on the four article sets (a seeded sample of 1,000 rows each,
 the settings' seed) with the bundled model and records its JSON together with the commit,
-whether the tree was clean, the command and the rule it is judged by: each of the first
-five edits (dateline, credit line, case, punctuation, synonyms) must flip fewer than 2% of
-verdicts (the target printed in every attack's ``target``). The file is committed exactly
+whether the tree was clean, the command and the rule it is judged by: every edit with a
+``target`` (dateline, credit line, upper case, lower case, punctuation) must flip fewer than
+2% of verdicts; synonyms and truncation are reported without a target. The file is committed exactly
 as this script wrote it; ``bench/render_docs.py`` renders the docs' table from it.
 
     python bench/robustness.py            # ~2 min on 2 cores
@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         **commit(),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(cmd),
-        "rule": "each of the first five edits flips fewer than 2% of verdicts",
+        "rule": "every edit with a target flips fewer than 2% of verdicts "
+        "(synonyms and truncation have none)",
         **report,
     }
     args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
@@ -59,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{r['name']}:{a['name']}"
         for r in report["results"]
         for a in r["attacks"]
-        if not a["passed"]
+        if a["passed"] is False  # None: an edit without a target
     ]
     verdict = "targets missed: " + ", ".join(failed) if failed else "all targets met"
     print(f"wrote {args.out}; {verdict}")
