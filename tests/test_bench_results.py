@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,7 +25,15 @@ CARD = ROOT / "src" / "veracity" / "resources" / "default_model" / "card.json"
 
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def bench(monkeypatch_module: pytest.MonkeyPatch) -> ModuleType:
+    # as `python bench/accuracy.py` runs it: its folder first on sys.path (bench/_provenance)
+    monkeypatch_module.syspath_prepend(str(ROOT / "bench"))
     spec = importlib.util.spec_from_file_location("bench_accuracy", ROOT / "bench" / "accuracy.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
