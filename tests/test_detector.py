@@ -169,20 +169,24 @@ def test_nothing_to_check(detector: Detector) -> None:
         detector.check(b"bytes")  # type: ignore[arg-type]
 
 
+class _Counting:
+    """The loaded estimator, recording the batch size of every predict_proba call."""
+
+    def __init__(self, loaded: LoadedModel, calls: list[int]) -> None:
+        self.estimator, self.calls = loaded.estimator, calls
+        self.classes_ = loaded.estimator.classes_
+
+    def predict_proba(self, texts: list[str]) -> Any:
+        self.calls.append(len(texts))
+        return self.estimator.predict_proba(texts)
+
+    def explain(self, text: str, top_k: int) -> Any:
+        return self.estimator.explain(text, top_k)
+
+
 def test_check_many_makes_one_model_call(loaded: LoadedModel) -> None:
     calls: list[int] = []
-
-    class Counting:
-        classes_ = loaded.estimator.classes_
-
-        def predict_proba(self, texts: list[str]) -> Any:
-            calls.append(len(texts))
-            return loaded.estimator.predict_proba(texts)
-
-        def explain(self, text: str, top_k: int) -> Any:
-            return loaded.estimator.explain(text, top_k)
-
-    detector = Detector(LoadedModel(Counting(), loaded.card, loaded.path))
+    detector = Detector(LoadedModel(_Counting(loaded, calls), loaded.card, loaded.path))
     texts = [RELIABLE, FAKE, GERMAN, normalize(FAKE)]
     verdicts = detector.check_many(texts)
     assert calls == [4]
@@ -196,19 +200,8 @@ def test_check_many_makes_one_model_call(loaded: LoadedModel) -> None:
 
 def test_check_many_can_report_bad_texts_by_index(loaded: LoadedModel) -> None:
     calls: list[int] = []
-
-    class Counting:
-        classes_ = loaded.estimator.classes_
-
-        def predict_proba(self, texts: list[str]) -> Any:
-            calls.append(len(texts))
-            return loaded.estimator.predict_proba(texts)
-
-        def explain(self, text: str, top_k: int) -> Any:
-            return loaded.estimator.explain(text, top_k)
-
     settings = Settings(max_document_bytes=2_000)
-    detector = Detector(LoadedModel(Counting(), loaded.card, loaded.path), settings)
+    detector = Detector(LoadedModel(_Counting(loaded, calls), loaded.card, loaded.path), settings)
     texts: list[Any] = [RELIABLE, "  \n ", FAKE, "word " * 500, 42, GERMAN]
     results = detector.check_many(texts, errors="report")
     assert calls == [3], "one model call, for the good texts only"

@@ -22,8 +22,9 @@ from veracity.errors import MissingExtraError, VeracityError
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT.parent / "shared" / "seed" / "seed_article.txt"
 
-# argv[1]: JSON list of top-level packages to make unimportable; argv[2:]: the command.
-_BLOCKED_CLI = """
+# argv[1]: JSON list of top-level packages to make unimportable (exactly what a missing
+# package looks like to an import); then the CLI's argv[2:], or the Python of argv[2].
+_BLOCKER = """
 import json, sys
 from importlib.abc import MetaPathFinder
 
@@ -36,10 +37,15 @@ class Missing(MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, Missing())
+"""
+_BLOCKED_CLI = (
+    _BLOCKER
+    + """
 sys.argv = ["veracity", *sys.argv[2:]]
 from veracity.cli import main
 main()
 """
+)
 
 
 def _without(blocked: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -123,19 +129,9 @@ def test_the_same_commands_run_when_the_extra_is_there(labelled: Path, tmp_path:
 
 
 # Python callers get the same typed exception (a VeracityError and an ImportError).
-_BLOCKED_API = """
-import json, sys
-from importlib.abc import MetaPathFinder
-
-BLOCKED = set(json.loads(sys.argv[1]))
-
-class Missing(MetaPathFinder):
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname.partition(".")[0] in BLOCKED:
-            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
-        return None
-
-sys.meta_path.insert(0, Missing())
+_BLOCKED_API = (
+    _BLOCKER
+    + """
 from veracity.errors import MissingExtraError
 TEXTS = [f"the senate passed the budget bill {i}" for i in range(6)]
 TEXTS += [f"shocking secret miracle cure {i}" for i in range(6)]
@@ -145,6 +141,7 @@ try:
 except MissingExtraError as exc:
     print(type(exc).__name__, isinstance(exc, ImportError), exc.exit_code, exc, sep="|")
 """
+)
 
 _MAKE = "from veracity.models import make_model; make_model"
 API_CASES = [
