@@ -30,6 +30,12 @@ def pytest_configure(config: pytest.Config) -> None:
     """Keep the test-only variables before ``_clear_veracity_env`` hides them from tests."""
     for name in (POSTGRES_URL_VARIABLE, REQUIRE_POSTGRES_VARIABLE):
         _test_environment[name] = os.environ.get(name, "")
+    # skops decides its default trust once, when first imported: import it the way
+    # veracity does (trusting no scikit-learn estimator by default) before any test
+    # module's own `import skops.io`, so the artifact tests see what users get.
+    from veracity.models.artifact import _import_skops_io
+
+    _import_skops_io()
 
 
 @pytest.fixture(scope="session")

@@ -190,8 +190,12 @@ def test_allowlist_is_exactly_what_the_presets_need(articles: Corpus) -> None:
         needed |= set(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
     isotonic = TfidfLogisticClassifier(calibration="isotonic", random_state=0).fit(*articles)
     needed |= set(skops.io.get_untrusted_types(data=skops.io.dumps(isotonic)))
-    # minilm-lr.v1 (and stack.v1 through it) add their own class; test_embed.py saves one
-    needed.add("veracity.models.embed.MiniLMLogisticClassifier")
+    # minilm-lr.v1 (and stack.v1 through it) add their own class and a scaler;
+    # test_embed.py saves one
+    needed |= {
+        "veracity.models.embed.MiniLMLogisticClassifier",
+        "sklearn.preprocessing._data.StandardScaler",
+    }
     assert needed == set(ALLOWED_TYPES)
 
 

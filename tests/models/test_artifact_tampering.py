@@ -191,6 +191,22 @@ def test_a_card_with_the_wrong_labels_is_refused_even_with_the_right_hash(saved:
     _refused(saved, "lists labels")
 
 
+def test_a_scikit_learn_estimator_no_preset_uses_is_refused(saved: Path) -> None:
+    """skops trusts every scikit-learn estimator by default; veracity only the ones it uses.
+
+    A k-nearest-neighbours model keeps its whole training set and runs arbitrary
+    metric code paths: nothing veracity saves holds one, so a file that does is
+    foreign, even when its card is re-signed.
+    """
+    import skops.io
+    from sklearn.neighbors import KNeighborsClassifier
+
+    foreign = KNeighborsClassifier(n_neighbors=1).fit([[0.0], [1.0]], ["fake", "reliable"])
+    (saved / MODEL_FILE).write_bytes(skops.io.dumps(foreign))
+    _resign(saved)
+    _refused(saved, "does not trust: sklearn.neighbors")
+
+
 def test_the_untouched_artifact_still_loads(saved: Path) -> None:
     """The refusals above come from the tampering, not from a broken fixture."""
     assert load_model(saved).card.labels == ["fake", "reliable"]

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import platform
+import sys
 import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -59,7 +60,7 @@ CARD_FILE = "card.json"
 README_FILE = "README.md"
 CARD_SCHEMA_VERSION = 1
 
-#: Types outside skops' default trust that veracity's presets need, and nothing more.
+#: Every type beyond builtins and numpy that veracity's presets hold, and nothing more.
 ALLOWED_TYPES: frozenset[str] = frozenset(
     {
         # ours
@@ -73,6 +74,16 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
         "veracity.models.style.StyleLGBMClassifier",
         # embed.py saves no encoder weights, only the encoder's name and version
         "veracity.models.embed.MiniLMLogisticClassifier",
+        # the scikit-learn estimators the presets hold (skops' blanket trust of every
+        # scikit-learn estimator is switched off: see _import_skops_io)
+        "sklearn.calibration.CalibratedClassifierCV",
+        "sklearn.feature_extraction.text.HashingVectorizer",
+        "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.isotonic.IsotonicRegression",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.linear_model._stochastic_gradient.SGDClassifier",
+        "sklearn.preprocessing._data.StandardScaler",
         # held by CalibratedClassifierCV(ensemble=False) and its StratifiedKFold cv
         "sklearn.calibration._CalibratedClassifier",
         "sklearn.calibration._SigmoidCalibration",
@@ -358,11 +369,34 @@ def render_readme(card: ModelCard) -> str:
 
 
 def _import_skops_io() -> None:
-    """Import ``skops.io`` without the torch, Dask and pytest its scikit-learn walk would load."""
+    """Import ``skops.io`` without walking every scikit-learn module.
+
+    On import, skops lists every scikit-learn estimator (``all_estimators``, which
+    imports all of scikit-learn and, through its array-API shims, torch and Dask when
+    installed: about 3 s of a cold ``veracity check``) only to trust them all by
+    default. veracity never uses that default: :func:`load_model` trusts exactly the
+    types it names (:data:`ALLOWED_TYPES`, scikit-learn's included), so the walk is
+    replaced by an empty list while skops imports, and the heavy optional packages
+    are hidden in case anything else reaches for them.
+    """
+    if "skops.io" in sys.modules:
+        return
+    import sklearn.utils
+
     from veracity._extras import hidden
 
-    with hidden("torch", "dask", "distributed", "cupy", "jax", "pytest"):
-        import skops.io  # noqa: F401
+    walk = sklearn.utils.all_estimators
+    sklearn.utils.all_estimators = _no_estimators
+    try:
+        with hidden("torch", "dask", "distributed", "cupy", "jax", "pytest"):
+            import skops.io  # noqa: F401
+    finally:
+        sklearn.utils.all_estimators = walk
+
+
+def _no_estimators(type_filter: Any = None) -> list[tuple[str, type]]:
+    """What skops' default trust sees in place of ``all_estimators``: nothing."""
+    return []
 
 
 def _untrusted_types(data: bytes, where: Path) -> list[str]:
