@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, event, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from veracity.store.migrate import HEAD, current_revision, make_engine, upgrade
 from veracity.store.models import Check, Feedback
 from veracity.store.repository import (
     add_check,
+    add_checks,
     add_feedback,
     check_to_dict,
     export_feedback,
@@ -108,6 +109,23 @@ def test_deleting_a_check_cascades_to_feedback(session: Session, engine: Engine)
     with engine.begin() as conn:  # plain SQL: the database, not the ORM, cascades
         conn.execute(text("DELETE FROM checks WHERE id = :id"), {"id": check.id})
         assert conn.execute(text("SELECT count(*) FROM feedback")).scalar() == 0
+
+
+def test_a_batch_is_stored_in_one_commit(session: Session, engine: Engine) -> None:
+    commits: list[int] = []
+    event.listen(session, "after_commit", lambda _: commits.append(1))
+    checks = add_checks(session, [(f"text {i}", verdict()) for i in range(5)])
+    assert len(commits) == 1
+    assert [c.id for c in checks] == sorted(c.id for c in checks)
+    with sessions(engine)() as other:
+        assert [get_check(other, c.id).text for c in checks] == [f"text {i}" for i in range(5)]
+
+
+def test_a_batch_with_one_bad_text_stores_none(session: Session, engine: Engine) -> None:
+    with pytest.raises(InputError, match="document #2"):
+        add_checks(session, [("fine", verdict()), ("also fine", verdict()), ("n\x00l", verdict())])
+    with sessions(engine)() as other:
+        assert list_checks(other).total == 0
 
 
 def test_check_round_trip(session: Session, engine: Engine) -> None:

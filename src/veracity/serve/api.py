@@ -240,7 +240,7 @@ def check_and_store(
     *,
     batch: bool = False,
 ) -> list[tuple[Check, Verdict]]:
-    """Check ``texts`` (size-limited first) and store each verdict as a check.
+    """Check ``texts`` (size-limited first) and store their verdicts in one transaction.
 
     An error names a text "the text", or "document #i" when ``batch`` (its index in
     the request). An empty text is refused (:class:`InputError`, 422). Control
@@ -253,10 +253,8 @@ def check_and_store(
         texts = [replace_controls(t) for t in texts]
     _text_guard(texts, batch, controls=url is None)
     verdicts = service.detector.check_many(texts)
-    return [
-        (repository.add_check(session, t, v, url=url), v)
-        for t, v in zip(texts, verdicts, strict=True)
-    ]
+    checks = repository.add_checks(session, list(zip(texts, verdicts, strict=True)), url=url)
+    return list(zip(checks, verdicts, strict=True))
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "KEY_PREFIX",
     "Page",
     "add_check",
+    "add_checks",
     "add_feedback",
     "check_to_dict",
     "create_api_key",
@@ -88,22 +90,44 @@ def add_check(session: Session, text: str, verdict: Verdict, url: str | None = N
     InputError
         ``text`` or ``url`` holds a NUL character, which no database stores as text.
     """
-    _refuse_nul("the text", text)
-    _refuse_nul("the URL", url)
-    check = Check(
-        text=text,
-        text_sha256=hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest(),
-        url=url,
-        label=verdict.label,
-        probability=float(verdict.probability),
-        abstained=bool(verdict.abstained),
-        reason=verdict.reason,
-        model_id=verdict.model_id,
-        evidence=[asdict(e) for e in verdict.evidence],
-    )
-    session.add(check)
-    session.commit()
+    (check,) = add_checks(session, [(text, verdict)], url=url)
     return check
+
+
+def add_checks(
+    session: Session, checked: Sequence[tuple[str, Verdict]], url: str | None = None
+) -> list[Check]:
+    """Store every ``(text, verdict)`` pair as a new check, in one transaction.
+
+    All are stored or none: every text is validated before anything is written, and
+    one commit covers them all (a batch of 100 is one durable write, not 100).
+
+    Raises
+    ------
+    InputError
+        A text or ``url`` holds a NUL character, which no database stores as text;
+        the error names the document (``#i``) when there are several.
+    """
+    _refuse_nul("the URL", url)
+    for i, (text, _) in enumerate(checked):
+        _refuse_nul("the text" if len(checked) == 1 else f"document #{i}", text)
+    checks = [
+        Check(
+            text=text,
+            text_sha256=hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest(),
+            url=url,
+            label=verdict.label,
+            probability=float(verdict.probability),
+            abstained=bool(verdict.abstained),
+            reason=verdict.reason,
+            model_id=verdict.model_id,
+            evidence=[asdict(e) for e in verdict.evidence],
+        )
+        for text, verdict in checked
+    ]
+    session.add_all(checks)
+    session.commit()
+    return checks
 
 
 #: Ids are 64-bit signed integers in SQLite; larger ones cannot exist.
