@@ -289,6 +289,7 @@ class Detector:
             reason=reason,
             input_form="normalized" if is_normalized(text) else "raw",
             model_id=self.model_id,
+            band_halfwidth=halfwidth,
         )
 
 

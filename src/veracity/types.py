@@ -110,7 +110,8 @@ class Verdict:
     ``label`` is the more likely class, ``probability`` the calibrated probability
     that the document is fake, and ``abstained`` is True when veracity is not sure
     (``reason`` then says why: the probability fell in the abstention band, the text
-    is too short, or it does not look like English).
+    is too short, or it does not look like English). ``band_halfwidth`` is the
+    half-width of the model's own band around 0.5 for this text, when it has one.
     """
 
     label: Label
@@ -120,6 +121,9 @@ class Verdict:
     reason: str | None = None
     input_form: Literal["raw", "normalized"] = "raw"
     model_id: str = ""
+    #: Half-width around 0.5 of the model's own "not sure" band for this text (wider
+    #: for texts unlike its training texts); None for a model without one.
+    band_halfwidth: float | None = None
 
     @property
     def verdict(self) -> str:

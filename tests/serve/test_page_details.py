@@ -144,17 +144,42 @@ def test_gauge_marks_the_bands_the_detector_uses(
     assert marker and float(marker.group(1)) == pytest.approx(stored * 100, abs=1e-3)
 
 
-def test_a_model_without_its_own_band_shows_the_settings_band_only(
+def test_the_stored_band_is_drawn_without_scoring_the_text_again(
+    client: TestClient, article: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = client.post("/check", data={**form_token(client), "text": article})
+    check_id = int(r.url.path.rsplit("/", 1)[1])
+    stored = client.get(f"/v1/checks/{check_id}").json()["band_halfwidth"]
+    assert stored is not None and 0 < stored < 0.5
+    service = client.app.state.service  # type: ignore[attr-defined]
+    with service.session() as session:
+        from veracity.store.models import Check
+
+        session.get(Check, check_id).model_id = "a-model-no-longer-served"
+        session.commit()
+
+    def never(*args: object) -> None:
+        raise AssertionError("the result page scored the stored text again")
+
+    monkeypatch.setattr(Detector, "scores", never)
+    html = client.get(f"/checks/{check_id}").text
+    model = _band(html, "model") or pytest.fail("no model band")
+    assert model[:2] == pytest.approx((0.5 - stored, 0.5 + stored), abs=1e-4)
+
+
+def test_an_older_check_of_another_model_shows_the_settings_band_only(
     client: TestClient, detector: Detector, article: str
 ) -> None:
-    """A check made by another model than the one serving: only the settings' band."""
+    """Stored before the band was kept (migration 0004), by another model than the one
+    serving: its band is unknown, so only the settings' band is drawn."""
     r = client.post("/check", data={**form_token(client), "text": article})
     check_id = int(r.url.path.rsplit("/", 1)[1])
     service = client.app.state.service  # type: ignore[attr-defined]
     with service.session() as session:
         from veracity.store.models import Check
 
-        session.get(Check, check_id).model_id = "some-older-model"
+        check = session.get(Check, check_id)
+        check.model_id, check.band_halfwidth = "some-older-model", None
         session.commit()
     html = client.get(f"/checks/{check_id}").text
     assert _band(html, "settings") is not None

@@ -18,6 +18,7 @@ TABLES = {
     "0001": {"checks", "feedback"},
     "0002": {"api_keys"},
     "0003": {"rate_limits", "secrets"},
+    "0004": set(),  # a column: checks.band_halfwidth
 }
 
 
@@ -55,14 +56,40 @@ def test_every_revision_upgrades_and_downgrades(database_url: str) -> None:
 def test_upgrading_keeps_the_checks(database_url: str) -> None:
     upgrade(database_url, "0002")
     engine = make_engine(database_url)
-    with sessions(engine)() as session:
-        check = add_check(session, "kept across the upgrade", Verdict("fake", 0.8, False))
+    with engine.begin() as connection:  # a check as version 0002 stored it
+        connection.execute(
+            text(
+                "INSERT INTO checks (id, created_at, text, text_sha256, label, probability, "
+                "abstained, model_id, evidence) VALUES (7, CURRENT_TIMESTAMP, "
+                "'kept across the upgrade', :sha, 'fake', 0.8, :no, 'm', '[]')"
+            ),
+            {"sha": "0" * 64, "no": False},
+        )
     upgrade(database_url)
     with sessions(engine)() as session:
-        got = get_check(session, check.id)
+        got = get_check(session, 7)
         assert got is not None and got.text == "kept across the upgrade"
+        assert got.band_halfwidth is None  # 0004's column, empty for older checks
         assert take_token(session, "key:1", 2, 0.0) == 0.0  # the new table works
         assert session.execute(text("SELECT count(*) FROM rate_limits")).scalar() == 1
+        new = add_check(session, "after", Verdict("fake", 0.8, False, band_halfwidth=0.2))
+    with sessions(engine)() as session:
+        assert get_check(session, new.id).band_halfwidth == 0.2
+    engine.dispose()
+
+
+def test_downgrading_0004_keeps_the_checks(database_url: str) -> None:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with sessions(engine)() as session:
+        add_check(session, "kept across the downgrade", Verdict("fake", 0.8, False))
+    downgrade(database_url, "0003")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT text FROM checks")).scalars().all() == [
+            "kept across the downgrade"
+        ]
+        columns = {c["name"] for c in inspect(connection).get_columns("checks")}
+        assert "band_halfwidth" not in columns
     engine.dispose()
 
 

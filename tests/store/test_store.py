@@ -69,7 +69,7 @@ def test_migrations_create_the_tables(engine: Engine, url: str) -> None:
     columns = {c["name"] for c in inspector.get_columns("checks")}
     assert columns == {
         "id", "created_at", "text", "text_sha256", "url", "label", "probability",
-        "abstained", "reason", "model_id", "evidence",
+        "abstained", "reason", "model_id", "evidence", "band_halfwidth",
     }  # fmt: skip
     fks = inspector.get_foreign_keys("feedback")
     assert fks[0]["referred_table"] == "checks"

@@ -139,6 +139,13 @@ class CheckOut(BaseModel):
     evidence: list[EvidenceOut]
     input_form: Literal["raw", "normalized"] | None = None
     model_id: str
+    band_halfwidth: float | None = Field(
+        default=None,
+        description=(
+            'Half-width around 0.5 of the model\'s own "not sure" band for this text '
+            "(wider for texts unlike its training texts); null when the model has none."
+        ),
+    )
     url: str | None = None
     source_reputation: ReputationOut | None = Field(
         default=None,

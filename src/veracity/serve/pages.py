@@ -265,27 +265,30 @@ def _not_found(request: Request, check_id: int) -> Response:
 
 
 def not_sure_bands(service: Service, check: Check) -> list[dict[str, Any]]:
-    """The "not sure" bands on P(fake) that the detector applies to ``check``'s text.
+    """The "not sure" bands on P(fake) that the detector applied to ``check``'s text.
 
-    Always the settings' band (``abstain_low`` to ``abstain_high``). When the serving
-    model made the check and has a band of its own (``halfwidth`` around 0.5, wider for
-    texts unlike its training texts), that band too, for this very text, from
-    :meth:`veracity.detector.Detector.scores`. A model that cannot be loaded gives the
-    settings' band only.
+    Always the settings' band (``abstain_low`` to ``abstain_high``). When the model had
+    a band of its own (``halfwidth`` around 0.5, wider for texts unlike its training
+    texts), that band too, as stored with the check. A check stored before migration
+    0004 has no stored half-width: if the serving model made it, the text is scored
+    again (:meth:`veracity.detector.Detector.scores`); otherwise only the settings'
+    band is drawn.
     """
     settings = service.settings
     bands: list[dict[str, Any]] = [
         {"kind": "settings", "low": settings.abstain_low, "high": settings.abstain_high}
     ]
-    try:
-        detector = service.detector
-        if detector.model_id != check.model_id:
+    half = check.band_halfwidth
+    if half is None:
+        try:
+            detector = service.detector
+            if detector.model_id != check.model_id:
+                return bands
+            _, _, halfwidth = detector.scores([check.text])
+        except VeracityError:
             return bands
-        _, _, halfwidth = detector.scores([check.text])
-    except VeracityError:
-        return bands
-    if halfwidth is not None and float(halfwidth[0]) > 0:
-        half = float(halfwidth[0])
+        half = None if halfwidth is None else float(halfwidth[0])
+    if half is not None and half > 0:
         bands.append({"kind": "model", "low": max(0.0, 0.5 - half), "high": min(1.0, 0.5 + half)})
     return bands
 

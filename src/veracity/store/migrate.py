@@ -23,7 +23,7 @@ from veracity.errors import StoreError
 __all__ = ["HEAD", "current_revision", "display_url", "downgrade", "make_engine", "upgrade"]
 
 #: The newest schema revision shipped with this version of veracity.
-HEAD = "0003"
+HEAD = "0004"
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
 

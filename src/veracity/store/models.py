@@ -85,6 +85,9 @@ class Check(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     model_id: Mapped[str] = mapped_column(String(200))
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: The model's own "not sure" half-width for this text (None: no such band, or
+    #: stored before migration 0004).
+    band_halfwidth: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     feedback: Mapped[list[Feedback]] = relationship(
         back_populates="check",

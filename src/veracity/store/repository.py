@@ -122,6 +122,7 @@ def add_checks(
             reason=verdict.reason,
             model_id=verdict.model_id,
             evidence=[asdict(e) for e in verdict.evidence],
+            band_halfwidth=verdict.band_halfwidth,
         )
         for text, verdict in checked
     ]
@@ -302,6 +303,7 @@ def check_to_dict(check: Check) -> dict[str, Any]:
         "reason": check.reason,
         "model_id": check.model_id,
         "evidence": check.evidence,
+        "band_halfwidth": check.band_halfwidth,
         "feedback": [
             {
                 "id": f.id,
