@@ -217,3 +217,19 @@ def test_round_trip_and_detector_abstains_on_unfamiliar_text(
         )
     familiar = detector.check("shocking secret hoax exposed elite outrage " * 5)
     assert familiar.label == "fake"
+
+
+def test_novelty_reads_the_packed_bit_set_like_unpacking_it(
+    fitted: OffDomainHashingClassifier, three_sources: pd.DataFrame
+) -> None:
+    """The per-bucket lookup gives what unpacking all the bits and counting gave."""
+    texts = [*three_sources["text"].tolist()[:50], "", "zzqx wwqy brandnewword", "the the"]
+    prepared = fitted.prepare_texts(texts)
+    seen = np.unpackbits(fitted.seen_words_, count=int(fitted.novelty_buckets))
+    words = fitted._word_sets(prepared)
+    unknown = (seen == 0).astype(np.float64)
+    n_words = np.diff(words.indptr)
+    expected = np.where(n_words > 0, (words @ unknown) / np.maximum(n_words, 1), 1.0)
+    got = fitted.novelty(texts)
+    assert np.array_equal(got, expected)
+    assert got[50] == 1.0 and 0 < got[51] <= 1.0 and got[:50].mean() < 0.5

@@ -64,8 +64,10 @@ from veracity.models.hashing_features import (
     MAX_CACHE_BYTES,
     char_wb_counts,
     char_wb_rows,
+    hashed_counts,
     salted_hashes,
     sublinear_l2,
+    sublinear_l2_of,
 )
 from veracity.models.protocol import TextInput
 from veracity.text import prepare
@@ -578,7 +580,11 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         intercept = np.asarray(self.sgd_.intercept_, dtype=np.float64)
         alignment = align(text, bool(self.preprocess))
         prepared = alignment.prepared
-        features = self._vectorize([prepared]).tocsr()
+        # the counts once: the features (as _vectorize makes them) and the shares below
+        word_vec, char_vec = self.word_vectorizer_, self.char_vectorizer_
+        counts = hashed_counts(word_vec, [prepared])
+        char_counts = hashed_counts(char_vec, [prepared])
+        features = sp.hstack([sublinear_l2_of(counts), sublinear_l2_of(char_counts)], format="csr")
         other: Any | None
         if coef.shape[0] == 1:
             target = FAKE if FAKE in classes else classes[1]
@@ -592,14 +598,14 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         n_word = int(self.n_word_features)
         contrib = features.data * weights[features.indices]
         score = bias + float(contrib.sum())
-        dense = np.zeros(n_word + int(self.n_char_features))
-        dense[features.indices] = contrib
+        # A bucket's contribution per count, looked up by sorted bucket (no dense arrays
+        # of n_features): the features' row holds the word buckets, then the char ones,
+        # in the order of the counts' indices.
+        n_words_nz = len(counts.indices)
+        word_unit = contrib[:n_words_nz] / counts.data
+        char_unit = contrib[n_words_nz:] / char_counts.data
         word_weights = np.zeros(len(alignment.words))
         # word n-grams: each occurrence's share of its bucket, split among its words
-        word_vec = self.word_vectorizer_
-        counts = word_vec.transform([prepared]).tocsr()
-        unit = np.zeros(n_word)
-        unit[counts.indices] = dense[counts.indices] / counts.data
         grams = ngram_positions(
             alignment,
             word_vec,
@@ -608,18 +614,17 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         if grams:
             hasher = FeatureHasher(n_features=n_word, input_type="string", alternate_sign=False)
             buckets = hasher.transform([[g] for g, _ in grams]).tocsr().indices
-            for (_, where), j in zip(grams, buckets, strict=True):
-                np.add.at(word_weights, where, unit[j] / len(where))
+            sizes = np.array([len(where) for _, where in grams])
+            share_of = word_unit[np.searchsorted(counts.indices, buckets)] / sizes
+            # one add.at in the grams' order: the same sums, term for term, as a loop
+            owners = np.fromiter((i for _, where in grams for i in where), dtype=np.intp)
+            np.add.at(word_weights, owners, np.repeat(share_of, sizes))
         # char n-grams: each bucket shared by the words whose n-grams fell in it, by count
-        char_vec = self.char_vectorizer_
         n = alignment.attributed
         if n:
-            char_counts = char_wb_counts(char_vec, [prepared])
-            unit = np.zeros(int(self.n_char_features))
-            unit[char_counts.indices] = dense[n_word + char_counts.indices] / char_counts.data
             distinct = list(dict.fromkeys(alignment.words[:n]))
             share = {
-                w: float(cnt @ unit[idx])
+                w: float(cnt @ char_unit[np.searchsorted(char_counts.indices, idx)])
                 for w, (idx, cnt) in zip(distinct, char_wb_rows(char_vec, distinct), strict=True)
             }
             word_weights[:n] += [share[w] for w in alignment.words[:n]]

@@ -133,12 +133,25 @@ def char_wb_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.cs
     return result
 
 
+def hashed_counts(vectorizer: HashingVectorizer, texts: list[str]) -> sp.csr_matrix:
+    """``vectorizer``'s counts of ``texts`` (CSR, indices sorted in each row)."""
+    if vectorizer.analyzer == "char_wb":
+        return char_wb_counts(vectorizer, texts)
+    counts: sp.csr_matrix = vectorizer.transform(texts).tocsr()
+    counts.sort_indices()
+    return counts
+
+
+def sublinear_l2_of(counts: sp.csr_matrix) -> sp.csr_matrix:
+    """Counts as ``1 + log tf``, each row L2-normed (a new matrix, same sparsity)."""
+    out = counts.astype(np.float64, copy=True)
+    out.data = 1.0 + np.log(out.data)
+    return normalize(out, norm="l2", copy=False)
+
+
 def sublinear_l2(vectorizer: HashingVectorizer, texts: list[str]) -> sp.csr_matrix:
     """One block of features: ``vectorizer``'s counts as ``1 + log tf``, each row L2-normed."""
-    if vectorizer.analyzer == "char_wb":
-        counts = char_wb_counts(vectorizer, texts)
-    else:
-        counts = vectorizer.transform(texts).tocsr()
+    counts = hashed_counts(vectorizer, texts)
     counts.data = 1.0 + np.log(counts.data)
     return normalize(counts, norm="l2", copy=False)
 

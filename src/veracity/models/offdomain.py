@@ -270,8 +270,18 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
         return share
 
     def _novelty_of_prepared(self, prepared: list[str]) -> NDArray[np.float64]:
-        seen = np.unpackbits(self.seen_words_, count=int(self.novelty_buckets))
-        return self._unseen_share(self._word_sets(prepared), (seen == 0).astype(np.float32))
+        # Look up only the texts' own buckets in the packed bit set (numpy.packbits is
+        # big-endian within a byte); unpacking all 2**22 bits cost more than the check.
+        words = self._word_sets(prepared)
+        idx = words.indices.astype(np.int64)
+        known = (self.seen_words_[idx >> 3] >> (7 - (idx & 7))) & 1
+        n_words = np.diff(words.indptr).astype(np.float64)
+        rows = np.repeat(np.arange(len(prepared)), np.diff(words.indptr))
+        n_unknown = np.bincount(rows, weights=(known == 0), minlength=len(prepared))
+        share: NDArray[np.float64] = np.divide(
+            n_unknown, n_words, out=np.ones_like(n_words), where=n_words > 0
+        )
+        return share
 
     def novelty(self, X: Sequence[str]) -> NDArray[np.float64]:
         """How unlike the training texts each text is: the share of its words not known.
