@@ -25,15 +25,15 @@ ENGLISH_FUNCTION_WORDS: frozenset[str] = frozenset(
 
 def word_count(text: str) -> int:
     """Number of letter-only words in ``text`` (digits and punctuation do not count)."""
-    return sum(1 for _ in _WORD.finditer(text))
+    return len(_WORD.findall(text))
 
 
 def english_ratio(text: str) -> float:
     """Share of letter-only words that are English function words (0.0 for no words)."""
-    words = [m.group(0).lower() for m in _WORD.finditer(text)]
+    words = _WORD.findall(text)  # lowered word by word: "İ".lower() is two characters
     if not words:
         return 0.0
-    return sum(w in ENGLISH_FUNCTION_WORDS for w in words) / len(words)
+    return sum(map(ENGLISH_FUNCTION_WORDS.__contains__, map(str.lower, words))) / len(words)
 
 
 def looks_english(text: str, min_ratio: float = 0.12) -> bool:
