@@ -203,8 +203,11 @@ def _tracked_apply(
     return text, pos
 
 
-def _prepared_word_spans(text: str) -> tuple[str, list[tuple[int, int]]] | None:
-    """``prepare(text)`` with each word's ``(start, end)`` in ``text``; None if unsure."""
+def _prepared_word_spans(
+    text: str, max_words: int | None = None
+) -> tuple[str, list[tuple[int, int]]] | None:
+    """``prepare(text)`` with the ``(start, end)`` in ``text`` of each of its first
+    ``max_words`` words (all by default); None if unsure of one of them."""
     pos = np.arange(len(text), dtype=np.int64)
     current = text
     if not is_normalized(current):
@@ -214,8 +217,10 @@ def _prepared_word_spans(text: str) -> tuple[str, list[tuple[int, int]]] | None:
         pos = pos[lead : lead + len(stripped)]
         current = normalize(stripped)
     current, pos = _tracked_apply(current, pos, NORMALIZED_PATTERNS)
-    spans = []
+    spans: list[tuple[int, int]] = []
     for m in re.finditer(r"[^ ]+", current):
+        if max_words is not None and len(spans) == max_words:
+            break
         first, last = int(pos[m.start()]), int(pos[m.end() - 1])
         if first < 0 or last - first != m.end() - 1 - m.start():
             return None
@@ -268,6 +273,18 @@ def _tokens_of(text: str, spans: list[tuple[int, int]]) -> tuple[NDArray[Any], N
     return index, np.asarray(tokens, dtype=np.int64).reshape(-1, 2)
 
 
+def _within(words: list[str], limit: int) -> int:
+    """How many of the first ``words``, joined by spaces, fit in ``limit`` characters."""
+    used = 0
+    kept = 0
+    for word in words:
+        used += len(word) + (1 if kept else 0)
+        if used > limit:
+            break
+        kept += 1
+    return kept
+
+
 def align(text: str, preprocess: bool = True, max_chars: int | None = None) -> Alignment:
     """The words a model reads from ``text`` and the original words they came from.
 
@@ -291,10 +308,11 @@ def align(text: str, preprocess: bool = True, max_chars: int | None = None) -> A
     if preprocess:
         prepared = prepare(text)
         words = prepared.split()
-        found = _prepared_word_spans(text)
+        kept = _within(words, limit)  # only these are aligned: their spans alone are sought
+        found = _prepared_word_spans(text, kept)
         spans = found[1] if found is not None and found[0] == prepared else None
         if spans is None:
-            spans = _greedy_word_spans(text, words)
+            spans = _greedy_word_spans(text, words[:kept])
     else:
         prepared = text
         matches = list(re.finditer(r"\S+", text))
@@ -305,13 +323,7 @@ def align(text: str, preprocess: bool = True, max_chars: int | None = None) -> A
             spans.append(
                 (m.start() + inner.start(), m.start() + inner.end()) if inner else m.span()
             )
-    used = 0
-    kept = 0
-    for word in words:
-        used += len(word) + (1 if kept else 0)
-        if used > limit:
-            break
-        kept += 1
+        kept = _within(words, limit)
     index, tokens = _tokens_of(text, spans[:kept])
     word_token = np.full(len(words), -1, dtype=np.int64)
     word_token[:kept] = index
