@@ -8,7 +8,8 @@ Every table of numbers in the docs that a benchmark produced lives between two m
 
 and is rendered here from the result files — ``bench/results/accuracy.json`` (written by
 ``python bench/accuracy.py``), ``bench/results/robustness.json`` (written by
-``python bench/robustness.py``) and the bundled model's
+``python bench/robustness.py``), ``bench/results/checking.json`` (written by
+``python bench/checking.py``) and the bundled model's
 ``card.json`` (written by ``veracity train``) — never typed by hand.
 ``tests/test_docs.py`` renders the blocks again and fails when a file's block differs, so a
 hand edit or a table left behind after a new benchmark run does not pass.
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ACCURACY = Path("bench/results/accuracy.json")
 CARD = Path("src/veracity/resources/default_model/card.json")
 ROBUSTNESS = Path("bench/results/robustness.json")
+CHECKING = Path("bench/results/checking.json")
 BLOCK = re.compile(
     r"(?P<begin><!-- begin: (?P<name>[a-z0-9-]+) \(bench/render_docs\.py\) -->\n)"
     r"(?P<body>.*?)"
@@ -245,6 +247,27 @@ def robustness_table(robustness: dict[str, Any]) -> str:
     return _table(header, body) + "\n\n" + source
 
 
+def checking_table(checking: dict[str, Any]) -> str:
+    """Each checking target of issue #15, what was measured, and whether it is met."""
+    n = checking["numbers"]
+    body = [
+        [row["target"].replace("`", ""), f"{row['value']:,.3f}", f"{row['goal']:g}",
+         "yes" if row["met"] else "**no**"]
+        for row in checking["targets"]
+    ]  # fmt: skip
+    source = (
+        f"_From `{CHECKING.as_posix()}`, written by `python bench/checking.py` at commit "
+        f"`{checking['commit'][:10]}`, finished {checking['finished'][:10]}, on "
+        f"{checking['machine']['cpus']} CPUs: {n['articles']:,} held-out `isot_sample` articles; "
+        f"the reference TF-IDF + LR scored {n['reference_articles_per_s']:,.0f} articles/s and "
+        f"one article in {n['reference_single_ms']:.1f} ms; veracity "
+        f"{n['probability_only_articles_per_s']:,.0f} articles/s without evidence, "
+        f"{n['with_evidence_articles_per_s']:,.0f} with it, and one check in "
+        f"{n['check_single_ms']:.1f} ms._"
+    )
+    return _table(["target", "measured", "goal", "met"], body) + "\n\n" + source
+
+
 RENDERERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], str]] = {
     "lodo-candidates": lodo_candidates,
     "lodo-per-dataset": lodo_per_dataset,
@@ -260,6 +283,9 @@ def render(root: Path = ROOT) -> dict[str, str]:
     robustness = json.loads((root / ROBUSTNESS).read_text(encoding="utf-8"))
     blocks = {name: make(result, card) for name, make in RENDERERS.items()}
     blocks["robustness-table"] = robustness_table(robustness)
+    blocks["checking-table"] = checking_table(
+        json.loads((root / CHECKING).read_text(encoding="utf-8"))
+    )
     return {name: text.rstrip("\n") + "\n" for name, text in blocks.items()}
 
 
