@@ -642,20 +642,24 @@ def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
     """Phrases: windows of 1 to 3 adjacent words pushing one way, with content words at
     both ends; in a longer run of such words the strongest window first, then the rest
     of the run on either side of it the same way."""
-    text, spans, weights = attribution.text, attribution.spans, attribution.weights
-    function = [e - s > MAX_WORD_CHARS or is_function_word(text[s:e]) for s, e in spans.tolist()]
+    text, spans = attribution.text, attribution.spans.tolist()
+    # Python floats: sums of up to three of them, in order from 0.0, are numpy's sums
+    # bit for bit, without a numpy call per window
+    weights: list[float] = attribution.weights.tolist()
+    function = [e - s > MAX_WORD_CHARS or is_function_word(text[s:e]) for s, e in spans]
     runs: list[list[int]] = []
     for i in range(len(spans)):
         if weights[i] == 0.0:
             continue
         if runs:
             j = runs[-1][-1]
-            gap = text[int(spans[j][1]) : int(spans[i][0])]
-            if j == i - 1 and np.sign(weights[j]) == np.sign(weights[i]) and _JOIN.fullmatch(gap):
+            gap = text[spans[j][1] : spans[i][0]]
+            same_sign = (weights[j] > 0) == (weights[i] > 0)
+            if j == i - 1 and same_sign and _JOIN.fullmatch(gap):
                 runs[-1].append(i)
                 continue
         runs.append([i])
-    too_long = [e - s > MAX_WORD_CHARS for s, e in spans.tolist()]
+    too_long = [e - s > MAX_WORD_CHARS for s, e in spans]
     out: list[tuple[int, int, float]] = []
     # a long run is cut in pieces of 30 words first, so the search below stays cheap
     pending = [run[k : k + 30] for run in runs for k in range(0, len(run), 30)]
@@ -670,14 +674,14 @@ def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
                     break
                 if function[run[b]]:
                     continue
-                strength = abs(float(weights[run[a : b + 1]].sum()))
+                strength = abs(sum(map(weights.__getitem__, run[a : b + 1])))
                 if best is None or strength > best[0]:
                     best = (strength, a, b)
         if best is None:
             continue
         _, a, b = best
         piece = run[a : b + 1]
-        out.append((int(spans[piece[0]][0]), int(spans[piece[-1]][1]), float(weights[piece].sum())))
+        out.append((spans[piece[0]][0], spans[piece[-1]][1], sum(map(weights.__getitem__, piece))))
         pending += [part for part in (run[:a], run[b + 1 :]) if part]
     return sorted(out)
 
