@@ -271,11 +271,13 @@ def test_save_load_round_trip(
     texts = held_out[0] + [normalize(t) for t in held_out[0][:5]]
     np.testing.assert_array_equal(loaded.predict_proba(texts), style_model.predict_proba(texts))
     assert loaded.explain(texts[0]) == style_model.explain(texts[0])
-    # the boosters travel as model strings: skops needs to trust only our two classes
+    # the boosters travel as model strings: no LightGBM type, only our two classes and
+    # the logistic regression that calibrates them
     needed = skops.io.get_untrusted_types(data=skops.io.dumps(style_model))
     assert set(needed) == {
         "veracity.models.style.StyleFeatures",
         "veracity.models.style.StyleLGBMClassifier",
+        "sklearn.linear_model._logistic.LogisticRegression",
     }
     assert set(needed) <= ALLOWED_TYPES
     state = style_model.__getstate__()

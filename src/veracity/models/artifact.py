@@ -77,6 +77,7 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
         # the scikit-learn estimators the presets hold (skops' blanket trust of every
         # scikit-learn estimator is switched off: see _import_skops_io)
         "sklearn.calibration.CalibratedClassifierCV",
+        "sklearn.feature_extraction.text.CountVectorizer",
         "sklearn.feature_extraction.text.HashingVectorizer",
         "sklearn.feature_extraction.text.TfidfTransformer",
         "sklearn.feature_extraction.text.TfidfVectorizer",
