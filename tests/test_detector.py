@@ -303,3 +303,32 @@ def test_a_lone_surrogate_is_refused_not_quoted_back(tmp_path: Path) -> None:
     assert isinstance(results[0], Verdict)
     result = CliRunner().invoke(app, ["check", "--json", "--", text])
     assert result.exit_code == 2 and "lone surrogate" in result.stderr
+
+
+def test_check_many_prepares_each_text_once_with_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled model's evidence reuses what scoring prepared (features once)."""
+    import veracity.explain
+    import veracity.models.hashing
+
+    bundled = veracity.detector.load_model()
+    calls: list[str] = []
+    for module in (veracity.models.hashing, veracity.explain):
+        original = module.prepare  # type: ignore[attr-defined]
+
+        def counting(text: str, _original: Any = original) -> str:
+            calls.append(text)
+            return str(_original(text))
+
+        monkeypatch.setattr(module, "prepare", counting)
+    texts = [
+        "The Senate passed the budget bill on Tuesday, officials said, after weeks of talks.",
+        "SHOCKING: they are hiding the truth about the vaccine from you, share before it is gone!",
+        "the senate passed the budget bill on tuesday officials said after weeks of talks",
+    ]
+    verdicts = bundled.check_many(texts)
+    assert all(v.evidence for v in verdicts)  # evidence was made for every text
+    assert sorted(calls) == sorted(texts)  # and each text was prepared once, not twice
+    # and the evidence is what the model gives when it prepares the text itself
+    estimator = bundled.model.estimator
+    for text, verdict in zip(texts, verdicts, strict=True):
+        assert verdict.evidence == estimator.explain(text, top_k=5)

@@ -214,22 +214,37 @@ class Detector:
         return proba[:, self._fake_column], novelty, estimator.abstain_halfwidth(novelty)
 
     def _verdicts(self, texts: list[str]) -> list[Verdict]:
-        proba, novelty, half = self.scores(texts)
+        estimator = self.model.estimator
+        parts = getattr(estimator, "check_parts", None)
+        prepared: list[str] | None = None
+        if parts is None:
+            proba, novelty, half = self.scores(texts)
+        else:  # scored once; the evidence reuses the prepared texts and novelties
+            full, novelty, prepared = parts(texts)
+            proba, half = full[:, self._fake_column], estimator.abstain_halfwidth(novelty)
         return [
             self._verdict(
                 text,
                 float(p),
                 None if novelty is None else float(novelty[i]),
                 None if half is None else float(half[i]),
+                None if prepared is None else prepared[i],
             )
             for i, (text, p) in enumerate(zip(texts, proba, strict=True))
         ]
 
-    def _evidence(self, text: str) -> list[Evidence]:
+    def _evidence(
+        self, text: str, prepared: str | None = None, novelty: float | None = None
+    ) -> list[Evidence]:
         explain = getattr(self.model.estimator, "explain", None)
         if explain is None or self.settings.evidence_terms == 0:
             return []
-        evidence: list[Evidence] = explain(text, top_k=self.settings.evidence_terms)
+        top_k = self.settings.evidence_terms
+        evidence: list[Evidence] = (
+            explain(text, top_k=top_k)
+            if prepared is None
+            else explain(text, top_k=top_k, prepared=prepared, novelty=novelty)
+        )
         return evidence
 
     def abstain_reason(
@@ -279,13 +294,14 @@ class Detector:
         p_fake: float,
         novelty: float | None = None,
         halfwidth: float | None = None,
+        prepared: str | None = None,
     ) -> Verdict:
         reason = self.abstain_reason(text, p_fake, novelty, halfwidth)
         return Verdict(
             label=FAKE if p_fake >= 0.5 else RELIABLE,
             probability=p_fake,
             abstained=reason is not None,
-            evidence=self._evidence(text),
+            evidence=self._evidence(text, prepared, novelty),
             reason=reason,
             input_form="normalized" if is_normalized(text) else "raw",
             model_id=self.model_id,

@@ -285,7 +285,12 @@ def _within(words: list[str], limit: int) -> int:
     return kept
 
 
-def align(text: str, preprocess: bool = True, max_chars: int | None = None) -> Alignment:
+def align(
+    text: str,
+    preprocess: bool = True,
+    max_chars: int | None = None,
+    prepared: str | None = None,
+) -> Alignment:
     """The words a model reads from ``text`` and the original words they came from.
 
     Parameters
@@ -297,6 +302,9 @@ def align(text: str, preprocess: bool = True, max_chars: int | None = None) -> A
     max_chars : int, optional
         Align only the words within the first ``max_chars`` characters of what the
         model reads (default :data:`MAX_ATTRIBUTED_CHARS`); later words get index -1.
+    prepared : str, optional
+        ``prepare(text)``, when the caller has it already (scoring made it): it is not
+        computed again.
 
     Examples
     --------
@@ -306,7 +314,8 @@ def align(text: str, preprocess: bool = True, max_chars: int | None = None) -> A
     """
     limit = MAX_ATTRIBUTED_CHARS if max_chars is None else max_chars
     if preprocess:
-        prepared = prepare(text)
+        if prepared is None:
+            prepared = prepare(text)
         words = prepared.split()
         kept = _within(words, limit)  # only these are aligned: their spans alone are sought
         found = _prepared_word_spans(text, kept)

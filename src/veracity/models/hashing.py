@@ -555,12 +555,14 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
 
     # -- evidence ----------------------------------------------------------------------
 
-    def _log_odds_line(self, prepared: str) -> tuple[float, float]:
+    def _log_odds_line(self, prepared: str, novelty: float | None = None) -> tuple[float, float]:
         """``(slope, offset)``: calibrated log-odds of ``classes_[1]`` = offset + slope * score."""
         a, b = (float(v) for v in self.calibration_[0])
         return a, b
 
-    def attribution(self, text: str) -> Attribution:
+    def attribution(
+        self, text: str, *, prepared: str | None = None, novelty: float | None = None
+    ) -> Attribution:
         """The calibrated log-odds of ``"fake"`` for ``text``, taken apart by original word.
 
         The SGD score is ``intercept + sum_j x_j * w_j`` over hashed buckets ``j``. A
@@ -572,13 +574,17 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         ``base + sum(weights) + rest == logit(P(fake))`` (``rest``: words past
         :data:`veracity.explain.MAX_ATTRIBUTED_CHARS`). For more than two classes the
         weights are raw SGD units of the predicted class's centred logit.
+
+        ``prepared`` (the text as :meth:`prepare_texts` makes it) and ``novelty`` are
+        what scoring computed already (``hashing-sgd.v2``'s ``check_parts``); given,
+        they are not computed again.
         """
         check_is_fitted(self)
         check_texts([text])
         classes: list[Any] = self.classes_.tolist()
         coef = np.asarray(self.sgd_.coef_, dtype=np.float64)
         intercept = np.asarray(self.sgd_.intercept_, dtype=np.float64)
-        alignment = align(text, bool(self.preprocess))
+        alignment = align(text, bool(self.preprocess), prepared=prepared)
         prepared = alignment.prepared
         # the counts once: the features (as _vectorize makes them) and the shares below
         word_vec, char_vec = self.word_vectorizer_, self.char_vectorizer_
@@ -633,13 +639,21 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         )
         if other is None:
             return raw
-        slope, offset = self._log_odds_line(prepared)
+        slope, offset = self._log_odds_line(prepared, novelty)
         return calibrate(raw, lambda t: slope * t + sign * offset)
 
-    def explain(self, text: str, top_k: int = 5) -> list[Evidence]:
+    def explain(
+        self,
+        text: str,
+        top_k: int = 5,
+        *,
+        prepared: str | None = None,
+        novelty: float | None = None,
+    ) -> list[Evidence]:
         """Up to ``top_k`` phrases per direction, and the sentences that moved ``text`` most.
 
         See :func:`veracity.explain.rank_evidence`; weights are parts of the calibrated
-        log-odds of ``"fake"`` (:meth:`attribution`).
+        log-odds of ``"fake"`` (:meth:`attribution`, which takes ``prepared`` and
+        ``novelty`` from scoring).
         """
-        return rank_evidence(self.attribution(text), top_k)
+        return rank_evidence(self.attribution(text, prepared=prepared, novelty=novelty), top_k)

@@ -493,16 +493,27 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
 
     # -- prediction --------------------------------------------------------------------
 
-    def proba_and_novelty(
+    def check_parts(
         self, X: Sequence[str]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """``(predict_proba(X), novelty(X))`` with each text prepared once."""
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
+        """``(predict_proba(X), novelty(X), prepared texts)``, each text prepared once.
+
+        The prepared texts and novelties can go on to :meth:`explain`, which then
+        computes neither again.
+        """
         check_is_fitted(self)
         prepared = self.prepare_texts(X)
         s = np.asarray(self.sgd_.decision_function(self._vectorize(prepared)), dtype=np.float64)
         u = self._novelty_of_prepared(prepared)
         p = self._calibrated(s.ravel(), u)
-        return np.column_stack([1.0 - p, p]), u
+        return np.column_stack([1.0 - p, p]), u, prepared
+
+    def proba_and_novelty(
+        self, X: Sequence[str]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(predict_proba(X), novelty(X))`` with each text prepared once."""
+        proba, novelty, _ = self.check_parts(X)
+        return proba, novelty
 
     def predict_proba(self, X: Sequence[str]) -> NDArray[np.float64]:
         """Calibrated class probabilities, columns in the order of ``classes_``."""
@@ -515,8 +526,8 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
         out: NDArray[np.float64] = self.abstain_base_ + self.abstain_slope_ * u
         return out
 
-    def _log_odds_line(self, prepared: str) -> tuple[float, float]:
+    def _log_odds_line(self, prepared: str, novelty: float | None = None) -> tuple[float, float]:
         """``(a + c*u, b + d*u)``: the calibrator is linear in the score at novelty ``u``."""
-        u = float(self._novelty_of_prepared([prepared])[0])
+        u = float(self._novelty_of_prepared([prepared])[0]) if novelty is None else novelty
         b, a, c, d = (float(v) for v in self.calibrator_)
         return a + c * u, b + d * u
