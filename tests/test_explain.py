@@ -408,3 +408,24 @@ def test_a_megabyte_of_one_token_or_unique_words_is_cheap(bundled: object) -> No
         assert time.perf_counter() - start < 10.0
         _check_shown(text, evidence, 5)
         assert all(c.nbytes <= MAX_CACHE_BYTES for c in _WORD_CACHES.values())
+
+
+def test_a_long_text_is_aligned_from_a_prefix_with_the_same_spans() -> None:
+    from veracity.explain import MAX_ATTRIBUTED_CHARS, _head_word_spans, _prepared_word_spans
+    from veracity.explain import _within as within
+    from veracity.text import prepare
+
+    paragraph = (
+        "WASHINGTON (Reuters) - The Senate passed the budget on Tuesday, officials said. "
+        "Photo by Chip Somodevilla/Getty Images. Höhe and naïve café owners cheered!\n\n"
+    )
+    text = paragraph * (5 * MAX_ATTRIBUTED_CHARS // len(paragraph))
+    words = prepare(text).split()
+    kept = within(words, MAX_ATTRIBUTED_CHARS)
+    head = _head_word_spans(text, words, kept, MAX_ATTRIBUTED_CHARS)
+    full = _prepared_word_spans(text, kept)
+    assert head is not None and full is not None
+    assert head == full[1] and len(head) == kept
+    # a short text, or a prefix whose words differ from the text's, is tracked whole
+    assert _head_word_spans(paragraph, prepare(paragraph).split(), 5, MAX_ATTRIBUTED_CHARS) is None
+    assert _head_word_spans(text, ["other", *words[1:]], kept, MAX_ATTRIBUTED_CHARS) is None

@@ -273,6 +273,35 @@ def _tokens_of(text: str, spans: list[tuple[int, int]]) -> tuple[NDArray[Any], N
     return index, np.asarray(tokens, dtype=np.int64).reshape(-1, 2)
 
 
+#: A long text's aligned words are sought in a prefix of this many times the cap.
+_HEAD_FACTOR = 4
+#: Words the prefix must hold past the aligned ones: scrubbing's end-of-text patterns
+#: act on a text's last words, which in a prefix are not the text's last words.
+_HEAD_SPARE_WORDS = 500
+
+
+def _head_word_spans(
+    text: str, words: list[str], kept: int, limit: int
+) -> list[tuple[int, int]] | None:
+    """The spans of the first ``kept`` words, tracked through a prefix of a long ``text``.
+
+    Tracking scrubbing through all of a 5 MB text cost seconds for the few words within
+    the cap. The prefix's spans are used only when its prepared words start with the
+    text's first ``kept`` words and hold :data:`_HEAD_SPARE_WORDS` more; otherwise (or
+    for a text no longer than the prefix) None, and the whole text is tracked.
+    """
+    size = _HEAD_FACTOR * limit
+    if len(text) <= size:
+        return None
+    found = _prepared_word_spans(text[:size], None)
+    if found is None:
+        return None
+    head = found[0].split()
+    if len(head) < kept + _HEAD_SPARE_WORDS or head[:kept] != words[:kept]:
+        return None
+    return found[1][:kept]
+
+
 def _within(words: list[str], limit: int) -> int:
     """How many of the first ``words``, joined by spaces, fit in ``limit`` characters."""
     used = 0
@@ -318,8 +347,10 @@ def align(
             prepared = prepare(text)
         words = prepared.split()
         kept = _within(words, limit)  # only these are aligned: their spans alone are sought
-        found = _prepared_word_spans(text, kept)
-        spans = found[1] if found is not None and found[0] == prepared else None
+        spans = _head_word_spans(text, words, kept, limit)
+        if spans is None:
+            found = _prepared_word_spans(text, kept)
+            spans = found[1] if found is not None and found[0] == prepared else None
         if spans is None:
             spans = _greedy_word_spans(text, words[:kept])
     else:
