@@ -215,12 +215,12 @@ class Detector:
 
     def _verdicts(self, texts: list[str]) -> list[Verdict]:
         estimator = self.model.estimator
-        parts = getattr(estimator, "check_parts", None)
-        prepared: list[str] | None = None
-        if parts is None:
+        check_parts = getattr(estimator, "check_parts", None)
+        parts: list[Any] | None = None
+        if check_parts is None:
             proba, novelty, half = self.scores(texts)
-        else:  # scored once; the evidence reuses the prepared texts and novelties
-            full, novelty, prepared = parts(texts)
+        else:  # scored once; the evidence reuses each text's prepared form and counts
+            full, novelty, parts = check_parts(texts)
             proba, half = full[:, self._fake_column], estimator.abstain_halfwidth(novelty)
         return [
             self._verdict(
@@ -228,22 +228,18 @@ class Detector:
                 float(p),
                 None if novelty is None else float(novelty[i]),
                 None if half is None else float(half[i]),
-                None if prepared is None else prepared[i],
+                None if parts is None else parts[i],
             )
             for i, (text, p) in enumerate(zip(texts, proba, strict=True))
         ]
 
-    def _evidence(
-        self, text: str, prepared: str | None = None, novelty: float | None = None
-    ) -> list[Evidence]:
+    def _evidence(self, text: str, parts: Any | None = None) -> list[Evidence]:
         explain = getattr(self.model.estimator, "explain", None)
         if explain is None or self.settings.evidence_terms == 0:
             return []
         top_k = self.settings.evidence_terms
         evidence: list[Evidence] = (
-            explain(text, top_k=top_k)
-            if prepared is None
-            else explain(text, top_k=top_k, prepared=prepared, novelty=novelty)
+            explain(text, top_k=top_k) if parts is None else explain(text, top_k=top_k, parts=parts)
         )
         return evidence
 
@@ -294,14 +290,14 @@ class Detector:
         p_fake: float,
         novelty: float | None = None,
         halfwidth: float | None = None,
-        prepared: str | None = None,
+        parts: Any | None = None,
     ) -> Verdict:
         reason = self.abstain_reason(text, p_fake, novelty, halfwidth)
         return Verdict(
             label=FAKE if p_fake >= 0.5 else RELIABLE,
             probability=p_fake,
             abstained=reason is not None,
-            evidence=self._evidence(text, prepared, novelty),
+            evidence=self._evidence(text, parts),
             reason=reason,
             input_form="normalized" if is_normalized(text) else "raw",
             model_id=self.model_id,

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
@@ -73,7 +74,7 @@ from veracity.models.protocol import TextInput
 from veracity.text import prepare
 from veracity.types import FAKE, Evidence
 
-__all__ = ["MAX_CACHE_BYTES", "HashingSGDClassifier", "char_wb_counts", "fit_platt"]
+__all__ = ["MAX_CACHE_BYTES", "HashingSGDClassifier", "TextParts", "char_wb_counts", "fit_platt"]
 
 _CALIBRATIONS = ("sigmoid", "temperature")
 _EPS = 1e-12
@@ -88,6 +89,21 @@ def _positive_int(name: str, value: Any, low: int = 1) -> None:
 _AVERAGING_BUFFERS = frozenset(
     {"_standard_coef", "_average_coef", "_standard_intercept", "_average_intercept"}
 )
+
+
+@dataclass(frozen=True)
+class TextParts:
+    """What scoring computed for one text, for its evidence to reuse (features once).
+
+    ``prepared`` is the text as the model reads it, ``word_counts`` and ``char_counts``
+    its hashed n-gram counts (one-row CSR matrices, indices sorted), and ``novelty``
+    how unlike the training texts it is (None for a model that does not measure it).
+    """
+
+    prepared: str
+    word_counts: sp.csr_matrix
+    char_counts: sp.csr_matrix
+    novelty: float | None = None
 
 
 class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -279,6 +295,14 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
             ],
             format="csr",
         )
+
+    def _parts(self, texts: list[str]) -> tuple[sp.csr_matrix, list[TextParts]]:
+        """The features of prepared ``texts`` (as :meth:`_vectorize`) and each text's parts."""
+        words = hashed_counts(self.word_vectorizer_, texts)
+        chars = hashed_counts(self.char_vectorizer_, texts)
+        features = sp.hstack([sublinear_l2_of(words), sublinear_l2_of(chars)], format="csr")
+        parts = [TextParts(t, words[i], chars[i]) for i, t in enumerate(texts)]
+        return features, parts
 
     def _features(self, X: Sequence[str]) -> sp.csr_matrix:
         check_is_fitted(self)
@@ -560,9 +584,7 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         a, b = (float(v) for v in self.calibration_[0])
         return a, b
 
-    def attribution(
-        self, text: str, *, prepared: str | None = None, novelty: float | None = None
-    ) -> Attribution:
+    def attribution(self, text: str, *, parts: TextParts | None = None) -> Attribution:
         """The calibrated log-odds of ``"fake"`` for ``text``, taken apart by original word.
 
         The SGD score is ``intercept + sum_j x_j * w_j`` over hashed buckets ``j``. A
@@ -575,21 +597,23 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         :data:`veracity.explain.MAX_ATTRIBUTED_CHARS`). For more than two classes the
         weights are raw SGD units of the predicted class's centred logit.
 
-        ``prepared`` (the text as :meth:`prepare_texts` makes it) and ``novelty`` are
-        what scoring computed already (``hashing-sgd.v2``'s ``check_parts``); given,
-        they are not computed again.
+        ``parts`` is what scoring computed for ``text`` already (``hashing-sgd.v2``'s
+        ``check_parts``): its prepared form, counts and novelty are not computed again.
         """
         check_is_fitted(self)
         check_texts([text])
         classes: list[Any] = self.classes_.tolist()
         coef = np.asarray(self.sgd_.coef_, dtype=np.float64)
         intercept = np.asarray(self.sgd_.intercept_, dtype=np.float64)
-        alignment = align(text, bool(self.preprocess), prepared=prepared)
+        alignment = align(
+            text, bool(self.preprocess), prepared=None if parts is None else parts.prepared
+        )
         prepared = alignment.prepared
         # the counts once: the features (as _vectorize makes them) and the shares below
         word_vec, char_vec = self.word_vectorizer_, self.char_vectorizer_
-        counts = hashed_counts(word_vec, [prepared])
-        char_counts = hashed_counts(char_vec, [prepared])
+        if parts is None:
+            _, (parts,) = self._parts([prepared])
+        counts, char_counts = parts.word_counts, parts.char_counts
         features = sp.hstack([sublinear_l2_of(counts), sublinear_l2_of(char_counts)], format="csr")
         other: Any | None
         if coef.shape[0] == 1:
@@ -639,21 +663,15 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         )
         if other is None:
             return raw
-        slope, offset = self._log_odds_line(prepared, novelty)
+        slope, offset = self._log_odds_line(prepared, parts.novelty)
         return calibrate(raw, lambda t: slope * t + sign * offset)
 
     def explain(
-        self,
-        text: str,
-        top_k: int = 5,
-        *,
-        prepared: str | None = None,
-        novelty: float | None = None,
+        self, text: str, top_k: int = 5, *, parts: TextParts | None = None
     ) -> list[Evidence]:
         """Up to ``top_k`` phrases per direction, and the sentences that moved ``text`` most.
 
         See :func:`veracity.explain.rank_evidence`; weights are parts of the calibrated
-        log-odds of ``"fake"`` (:meth:`attribution`, which takes ``prepared`` and
-        ``novelty`` from scoring).
+        log-odds of ``"fake"`` (:meth:`attribution`, which takes ``parts`` from scoring).
         """
-        return rank_evidence(self.attribution(text, prepared=prepared, novelty=novelty), top_k)
+        return rank_evidence(self.attribution(text, parts=parts), top_k)

@@ -32,6 +32,7 @@ the calibrated log-odds, and they add up to it exactly.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from numbers import Integral, Real
 from typing import Any
 
@@ -47,7 +48,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
 from veracity.models.calibrators import sigmoid
-from veracity.models.hashing import HashingSGDClassifier
+from veracity.models.hashing import HashingSGDClassifier, TextParts
 
 __all__ = ["DOMAIN_WEIGHTINGS", "OffDomainHashingClassifier", "choose_band", "domain_weights"]
 
@@ -495,18 +496,20 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
 
     def check_parts(
         self, X: Sequence[str]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
-        """``(predict_proba(X), novelty(X), prepared texts)``, each text prepared once.
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[TextParts]]:
+        """``(predict_proba(X), novelty(X), parts)``: each text prepared and counted once.
 
-        The prepared texts and novelties can go on to :meth:`explain`, which then
-        computes neither again.
+        Each text's :class:`~veracity.models.hashing.TextParts` (prepared form, counts,
+        novelty) can go on to :meth:`explain`, which then computes none of them again.
         """
         check_is_fitted(self)
         prepared = self.prepare_texts(X)
-        s = np.asarray(self.sgd_.decision_function(self._vectorize(prepared)), dtype=np.float64)
+        features, parts = self._parts(prepared)
+        s = np.asarray(self.sgd_.decision_function(features), dtype=np.float64)
         u = self._novelty_of_prepared(prepared)
         p = self._calibrated(s.ravel(), u)
-        return np.column_stack([1.0 - p, p]), u, prepared
+        parts = [replace(part, novelty=float(n)) for part, n in zip(parts, u, strict=True)]
+        return np.column_stack([1.0 - p, p]), u, parts
 
     def proba_and_novelty(
         self, X: Sequence[str]
