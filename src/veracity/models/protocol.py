@@ -11,6 +11,12 @@ knowing which model wants what:
 * :class:`~veracity.models.claims.ClaimsClassifier` with metadata takes a frame of
   the text and the metadata columns it reads (it overrides ``model_input``).
 
+Optional, for speed: ``check_parts(texts)`` returns ``(predict_proba, novelty, parts)``
+where each text's ``parts`` is what scoring computed for it (``hashing-sgd.v2``: a
+:class:`~veracity.models.hashing.TextParts`), and ``explain(text, top_k, parts=...)``
+then builds the evidence without preparing or counting the text again. The
+:class:`~veracity.detector.Detector` uses the pair when a model has it.
+
 ``data`` may be a dataset (anything with ``.frame`` and ``.texts()``, such as
 :class:`veracity.data.Dataset`), a frame with a ``doc`` column of model texts (as
 ``veracity.training.combine`` stacks datasets), or a sequence of texts.
