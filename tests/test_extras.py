@@ -48,16 +48,21 @@ main()
 )
 
 
-def _without(blocked: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``veracity ARGS`` in a fresh interpreter in which ``blocked`` are not installed."""
+def _python(code: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` with ``args`` in a fresh interpreter in ``cwd``, without VERACITY_*."""
     return subprocess.run(
-        [sys.executable, "-c", _BLOCKED_CLI, json.dumps(blocked), *args],
+        [sys.executable, "-c", code, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=300,
         env=_env(cwd),
     )
+
+
+def _without(blocked: list[str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``veracity ARGS`` in a fresh interpreter in which ``blocked`` are not installed."""
+    return _python(_BLOCKED_CLI, json.dumps(blocked), *args, cwd=cwd)
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -179,14 +184,7 @@ def style_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_python_callers_get_missing_extra_error(
     extra: str, blocked: list[str], code: str, style_model_dir: Path, tmp_path: Path
 ) -> None:
-    result = subprocess.run(
-        [sys.executable, "-c", _BLOCKED_API, json.dumps(blocked), code, str(style_model_dir)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_env(tmp_path),
-    )
+    result = _python(_BLOCKED_API, json.dumps(blocked), code, str(style_model_dir), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     name, is_import_error, exit_code, message = result.stdout.strip().split("|", 3)
     assert (name, is_import_error, exit_code) == ("MissingExtraError", "True", "2")
@@ -288,14 +286,7 @@ def test_check_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
             "officials said, after weeks of talks between the two parties.",
             encoding="utf-8",
         )
-    result = subprocess.run(
-        [sys.executable, "-c", _CHECK_THEN_LIST_MODULES, str(article)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=_env(tmp_path),
-    )
+    result = _python(_CHECK_THEN_LIST_MODULES, str(article), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["verdict"] in {"reliable", "fake", "not sure"}
     loaded = set(json.loads(result.stderr.rsplit("MODULES ", 1)[1]))

@@ -206,22 +206,25 @@ class Detector:
         (of the model's own "not sure" band around 0.5, wider for novel texts) are None
         for models that do not measure them.
         """
+        proba, novelty, half, _ = self._scored(texts)
+        return proba, novelty, half
+
+    def _scored(self, texts: Sequence[str]) -> tuple[Any, Any | None, Any | None, Any | None]:
+        """:meth:`scores` and, for a model with ``check_parts``, each text's parts (what
+        scoring computed for it, which its evidence reuses); None for other models."""
         estimator = self.model.estimator
-        both = getattr(estimator, "proba_and_novelty", None)
-        if both is None:
-            return estimator.predict_proba(texts)[:, self._fake_column], None, None
-        proba, novelty = both(texts)
-        return proba[:, self._fake_column], novelty, estimator.abstain_halfwidth(novelty)
+        parts = None
+        if hasattr(estimator, "check_parts"):
+            proba, novelty, parts = estimator.check_parts(texts)
+        elif hasattr(estimator, "proba_and_novelty"):
+            proba, novelty = estimator.proba_and_novelty(texts)
+        else:
+            return estimator.predict_proba(texts)[:, self._fake_column], None, None, None
+        half = estimator.abstain_halfwidth(novelty)
+        return proba[:, self._fake_column], novelty, half, parts
 
     def _verdicts(self, texts: list[str]) -> list[Verdict]:
-        estimator = self.model.estimator
-        check_parts = getattr(estimator, "check_parts", None)
-        parts: list[Any] | None = None
-        if check_parts is None:
-            proba, novelty, half = self.scores(texts)
-        else:  # scored once; the evidence reuses each text's prepared form and counts
-            full, novelty, parts = check_parts(texts)
-            proba, half = full[:, self._fake_column], estimator.abstain_halfwidth(novelty)
+        proba, novelty, half, parts = self._scored(texts)
         return [
             self._verdict(
                 text,

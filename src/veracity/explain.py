@@ -293,7 +293,7 @@ def _head_word_spans(
     size = _HEAD_FACTOR * limit
     if len(text) <= size:
         return None
-    found = _prepared_word_spans(text[:size], None)
+    found = _prepared_word_spans(text[:size], kept)
     if found is None:
         return None
     head = found[0].split()

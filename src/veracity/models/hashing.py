@@ -296,13 +296,17 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
             format="csr",
         )
 
+    @staticmethod
+    def _features_of(words: sp.csr_matrix, chars: sp.csr_matrix) -> sp.csr_matrix:
+        """The features (as :meth:`_vectorize` makes them) from word and char counts."""
+        return sp.hstack([sublinear_l2_of(words), sublinear_l2_of(chars)], format="csr")
+
     def _parts(self, texts: list[str]) -> tuple[sp.csr_matrix, list[TextParts]]:
         """The features of prepared ``texts`` (as :meth:`_vectorize`) and each text's parts."""
         words = hashed_counts(self.word_vectorizer_, texts)
         chars = hashed_counts(self.char_vectorizer_, texts)
-        features = sp.hstack([sublinear_l2_of(words), sublinear_l2_of(chars)], format="csr")
         parts = [TextParts(t, words[i], chars[i]) for i, t in enumerate(texts)]
-        return features, parts
+        return self._features_of(words, chars), parts
 
     def _features(self, X: Sequence[str]) -> sp.csr_matrix:
         check_is_fitted(self)
@@ -612,9 +616,10 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         # the counts once: the features (as _vectorize makes them) and the shares below
         word_vec, char_vec = self.word_vectorizer_, self.char_vectorizer_
         if parts is None:
-            _, (parts,) = self._parts([prepared])
+            features, (parts,) = self._parts([prepared])
+        else:
+            features = self._features_of(parts.word_counts, parts.char_counts)
         counts, char_counts = parts.word_counts, parts.char_counts
-        features = sp.hstack([sublinear_l2_of(counts), sublinear_l2_of(char_counts)], format="csr")
         other: Any | None
         if coef.shape[0] == 1:
             target = FAKE if FAKE in classes else classes[1]

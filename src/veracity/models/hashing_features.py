@@ -142,18 +142,16 @@ def hashed_counts(vectorizer: HashingVectorizer, texts: list[str]) -> sp.csr_mat
     return counts
 
 
-def sublinear_l2_of(counts: sp.csr_matrix) -> sp.csr_matrix:
-    """Counts as ``1 + log tf``, each row L2-normed (a new matrix, same sparsity)."""
-    out = counts.astype(np.float64, copy=True)
+def sublinear_l2_of(counts: sp.csr_matrix, copy: bool = True) -> sp.csr_matrix:
+    """Counts as ``1 + log tf``, each row L2-normed (same sparsity; in place if not ``copy``)."""
+    out = counts.astype(np.float64, copy=copy)
     out.data = 1.0 + np.log(out.data)
     return normalize(out, norm="l2", copy=False)
 
 
 def sublinear_l2(vectorizer: HashingVectorizer, texts: list[str]) -> sp.csr_matrix:
     """One block of features: ``vectorizer``'s counts as ``1 + log tf``, each row L2-normed."""
-    counts = hashed_counts(vectorizer, texts)
-    counts.data = 1.0 + np.log(counts.data)
-    return normalize(counts, norm="l2", copy=False)
+    return sublinear_l2_of(hashed_counts(vectorizer, texts), copy=False)
 
 
 def salted_hashes(texts: Sequence[str], salt: int) -> NDArray[np.float64]:
