@@ -42,7 +42,6 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import StratifiedKFold
@@ -65,6 +64,7 @@ from veracity.models.hashing_features import (
     MAX_CACHE_BYTES,
     char_wb_counts,
     char_wb_rows,
+    hashed_buckets,
     hashed_counts,
     salted_hashes,
     sublinear_l2,
@@ -301,10 +301,16 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         """The features (as :meth:`_vectorize` makes them) from word and char counts."""
         return sp.hstack([sublinear_l2_of(words), sublinear_l2_of(chars)], format="csr")
 
+    def _counts(self, texts: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """The hashed word and char n-gram counts of prepared ``texts``."""
+        return (
+            hashed_counts(self.word_vectorizer_, texts),
+            hashed_counts(self.char_vectorizer_, texts),
+        )
+
     def _parts(self, texts: list[str]) -> tuple[sp.csr_matrix, list[TextParts]]:
         """The features of prepared ``texts`` (as :meth:`_vectorize`) and each text's parts."""
-        words = hashed_counts(self.word_vectorizer_, texts)
-        chars = hashed_counts(self.char_vectorizer_, texts)
+        words, chars = self._counts(texts)
         parts = [TextParts(t, words[i], chars[i]) for i, t in enumerate(texts)]
         return self._features_of(words, chars), parts
 
@@ -647,8 +653,7 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
             (int(self.word_ngram_range[0]), int(self.word_ngram_range[1])),
         )
         if grams:
-            hasher = FeatureHasher(n_features=n_word, input_type="string", alternate_sign=False)
-            buckets = hasher.transform([[g] for g, _ in grams]).tocsr().indices
+            buckets = hashed_buckets([g for g, _ in grams], n_word)
             sizes = np.array([len(where) for _, where in grams])
             share_of = word_unit[np.searchsorted(counts.indices, buckets)] / sizes
             # one add.at in the grams' order: the same sums, term for term, as a loop

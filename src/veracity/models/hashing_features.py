@@ -1,5 +1,9 @@
 """The features of :class:`~veracity.models.hashing.HashingSGDClassifier`: hashed n-gram counts.
 
+* :func:`hashed_counts`: a ``HashingVectorizer``'s counts, computed by the compiled
+  :mod:`veracity.models._ngrams` where the hasher is one it mirrors (word or ``char_wb``
+  n-grams, default tokens, no accent stripping or custom steps; identical output,
+  tested), and by scikit-learn otherwise or when the extension was not built;
 * :func:`char_wb_counts`: a ``char_wb`` ``HashingVectorizer``'s counts built from
   per-word hashed n-grams (:func:`char_wb_rows`), cached per hasher configuration
   (module level, at most :data:`~veracity.models._charcache.MAX_CACHE_BYTES` bytes
@@ -27,12 +31,24 @@ from sklearn.preprocessing import normalize
 from veracity.models._charcache import MAX_CACHE_BYTES, WordRows
 
 __all__ = [
+    "COMPILED",
     "MAX_CACHE_BYTES",
     "char_wb_counts",
     "char_wb_rows",
+    "hashed_buckets",
+    "hashed_counts",
     "salted_hashes",
     "sublinear_l2",
 ]
+
+try:
+    from veracity.models import _ngrams
+except ImportError:  # installed without a C compiler: scikit-learn's hashing, same numbers
+    _ngrams = None  # type: ignore[assignment]
+
+#: Whether the compiled n-gram hasher (:mod:`veracity.models._ngrams`) is in use.
+COMPILED = _ngrams is not None
+_TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # scikit-learn's default, which the C tokenizer mirrors
 
 _WORD_CACHES: dict[tuple[Any, ...], WordRows] = {}
 _CACHE_LOCK = threading.Lock()
@@ -55,6 +71,66 @@ def word_cache(vectorizer: HashingVectorizer) -> WordRows:
         return cache
 
 
+def _mirrored(vectorizer: HashingVectorizer) -> bool:
+    """Whether :mod:`veracity.models._ngrams` computes exactly what ``vectorizer`` does."""
+    v = vectorizer
+    return (
+        COMPILED
+        and isinstance(v, HashingVectorizer)
+        and v.input == "content"
+        and v.analyzer in ("word", "char_wb")
+        and (v.analyzer == "char_wb" or v.token_pattern == _TOKEN_PATTERN)
+        and v.preprocessor is None
+        and v.tokenizer is None
+        and v.strip_accents is None
+        and v.stop_words is None
+        and not v.alternate_sign
+        and v.norm is None
+    )
+
+
+def compiled_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.csr_matrix | None:
+    """``vectorizer.transform(texts)`` by :mod:`veracity.models._ngrams` (indices sorted), or None.
+
+    None where the hasher is not one the extension mirrors, the extension is not built,
+    or a text holds a lone surrogate (scikit-learn then raises its own error).
+    """
+    if not _mirrored(vectorizer):
+        return None
+    lowered = [t.lower() for t in texts] if vectorizer.lowercase else list(texts)
+    low, high = (int(n) for n in vectorizer.ngram_range)
+    n_features = int(vectorizer.n_features)
+    try:
+        indptr, indices, data = _ngrams.counts(
+            lowered, vectorizer.analyzer == "char_wb", low, high, n_features, vectorizer.binary
+        )
+    except ValueError:
+        return None
+    ptr = np.frombuffer(indptr, dtype=np.int64)
+    if ptr[-1] < np.iinfo(np.int32).max:  # the index dtype scikit-learn gives
+        ptr = ptr.astype(np.int32)
+    return sp.csr_matrix(
+        (
+            np.frombuffer(data, dtype=np.float64).astype(vectorizer.dtype, copy=False),
+            np.frombuffer(indices, dtype=np.int32),
+            ptr,
+        ),
+        shape=(len(lowered), n_features),
+    )
+
+
+def hashed_buckets(strings: Sequence[str], n_features: int) -> NDArray[np.int32]:
+    """The bucket ``FeatureHasher(n_features, alternate_sign=False)`` gives each string."""
+    if COMPILED:
+        try:
+            return np.frombuffer(_ngrams.buckets(strings, int(n_features)), dtype=np.int32)
+        except ValueError:  # a lone surrogate: scikit-learn raises its own error below
+            pass
+    hasher = FeatureHasher(n_features=int(n_features), input_type="string", alternate_sign=False)
+    indices: NDArray[np.int32] = hasher.transform([[g] for g in strings]).tocsr().indices
+    return indices
+
+
 def char_wb_rows(
     vectorizer: HashingVectorizer, words: Sequence[str]
 ) -> list[tuple[NDArray[Any], NDArray[Any]]]:
@@ -63,13 +139,15 @@ def char_wb_rows(
     entries = {w: cache.get(w) for w in words}
     missing = [w for w, e in entries.items() if e is None]
     if missing:
-        analyzer = vectorizer.build_analyzer()
-        hashed = FeatureHasher(
-            n_features=int(vectorizer.n_features),
-            input_type="string",
-            alternate_sign=False,
-            dtype=vectorizer.dtype,
-        ).transform(analyzer(w) for w in missing)
+        hashed = compiled_counts(vectorizer, missing)
+        if hashed is None:
+            analyzer = vectorizer.build_analyzer()
+            hashed = FeatureHasher(
+                n_features=int(vectorizer.n_features),
+                input_type="string",
+                alternate_sign=False,
+                dtype=vectorizer.dtype,
+            ).transform(analyzer(w) for w in missing)
         hashed = hashed.tocsr()
         for k, word in enumerate(missing):
             lo, hi = hashed.indptr[k], hashed.indptr[k + 1]
@@ -135,6 +213,9 @@ def char_wb_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.cs
 
 def hashed_counts(vectorizer: HashingVectorizer, texts: list[str]) -> sp.csr_matrix:
     """``vectorizer``'s counts of ``texts`` (CSR, indices sorted in each row)."""
+    compiled = compiled_counts(vectorizer, texts)
+    if compiled is not None:
+        return compiled
     if vectorizer.analyzer == "char_wb":
         return char_wb_counts(vectorizer, texts)
     counts: sp.csr_matrix = vectorizer.transform(texts).tocsr()

@@ -1,0 +1,452 @@
+/*
+ * veracity.models._ngrams: scikit-learn's HashingVectorizer counts, computed in C.
+ *
+ * buckets(strings, n_features) returns FeatureHasher's bucket of each string.
+ * counts(texts, char_wb, min_n, max_n, n_features, binary) returns the CSR arrays
+ * (indptr int64, indices int32, data float64 as bytearrays) of what
+ *
+ *   HashingVectorizer(analyzer="word" | "char_wb", ngram_range=(min_n, max_n),
+ *                     n_features=n_features, lowercase=False, alternate_sign=False,
+ *                     norm=None, binary=binary).transform(texts)
+ *
+ * gives, each row's indices sorted and duplicates summed. The texts must already be
+ * lowercased if the vectorizer lowercases (str.lower() is the reference). It mirrors
+ * scikit-learn exactly:
+ *   - word tokens: maximal runs of at least two "word" code points, as the default
+ *     token_pattern (?u)\b\w\w+\b finds them; \w is what the re module uses for str
+ *     patterns (Py_UNICODE_ISALNUM or '_'); an n-gram is its tokens joined by ' ';
+ *   - char_wb: every whitespace-separated word (str.split()) padded with one space each
+ *     side, cut into code-point n-grams with the same loop as
+ *     VectorizerMixin._char_wb_ngrams (a word shorter than n counted once);
+ *   - each n-gram's UTF-8 bytes are hashed with MurmurHash3_x86_32 (seed 0) and go to
+ *     bucket abs(h) % n_features (h = INT32_MIN as FeatureHasher maps it).
+ * A text holding a lone surrogate (which UTF-8 cannot encode) raises ValueError; the
+ * caller then falls back to scikit-learn. The hashing runs without the GIL.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* -- MurmurHash3_x86_32 (public domain, Austin Appleby), as scikit-learn vendors it -- */
+
+static inline uint32_t rotl32(uint32_t x, int8_t r) { return (x << r) | (x >> (32 - r)); }
+
+static inline uint32_t fmix32(uint32_t h) {
+    h ^= h >> 16;
+    h *= 0x85ebca6b;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35;
+    h ^= h >> 16;
+    return h;
+}
+
+static int32_t murmur3_32(const unsigned char *data, Py_ssize_t len) {
+    const Py_ssize_t nblocks = len / 4;
+    uint32_t h1 = 0; /* seed 0 */
+    const uint32_t c1 = 0xcc9e2d51, c2 = 0x1b873593;
+    for (Py_ssize_t i = 0; i < nblocks; i++) {
+        uint32_t k1;
+        memcpy(&k1, data + 4 * i, 4); /* little-endian hosts, as scikit-learn assumes */
+        k1 *= c1;
+        k1 = rotl32(k1, 15);
+        k1 *= c2;
+        h1 ^= k1;
+        h1 = rotl32(h1, 13);
+        h1 = h1 * 5 + 0xe6546b64;
+    }
+    const unsigned char *tail = data + nblocks * 4;
+    uint32_t k1 = 0;
+    switch (len & 3) {
+    case 3:
+        k1 ^= (uint32_t)tail[2] << 16; /* fall through */
+    case 2:
+        k1 ^= (uint32_t)tail[1] << 8; /* fall through */
+    case 1:
+        k1 ^= tail[0];
+        k1 *= c1;
+        k1 = rotl32(k1, 15);
+        k1 *= c2;
+        h1 ^= k1;
+    }
+    h1 ^= (uint32_t)len;
+    return (int32_t)fmix32(h1);
+}
+
+/* -- growable arrays ------------------------------------------------------------------ */
+
+typedef struct {
+    char *p;
+    size_t n, cap; /* in items */
+} vec;
+
+static int vec_reserve(vec *v, size_t want, size_t item) {
+    if (want <= v->cap) return 0;
+    size_t cap = v->cap ? v->cap : 64;
+    while (cap < want) cap *= 2;
+    char *p = realloc(v->p, cap * item);
+    if (!p) return -1;
+    v->p = p;
+    v->cap = cap;
+    return 0;
+}
+
+#define VEC_AT(v, type) ((type *)(v).p)
+
+/* -- per-call state ----------------------------------------------------------------- */
+
+typedef struct {
+    vec bucket;   /* int32 buckets of the current text (with repeats) */
+    vec tmp;      /* radix sort scratch */
+    vec bytes;    /* UTF-8 of the current tokens / padded word */
+    vec offsets;  /* Py_ssize_t: byte offset of each token or code point */
+    vec ngram;    /* scratch for joined word n-grams */
+    vec indices;  /* output int32 */
+    vec data;     /* output float64 */
+    vec indptr;   /* output int64 */
+    Py_ssize_t n_features;
+    int error;    /* 1: out of memory, 2: lone surrogate */
+} state;
+
+static int put_bucket(state *s, const unsigned char *b, Py_ssize_t len) {
+    int32_t h = murmur3_32(b, len);
+    int32_t idx;
+    if (h == INT32_MIN)
+        idx = (int32_t)((2147483647 - (s->n_features - 1)) % s->n_features);
+    else
+        idx = (int32_t)((h < 0 ? -(int64_t)h : (int64_t)h) % s->n_features);
+    if (vec_reserve(&s->bucket, s->bucket.n + 1, sizeof(int32_t))) return -1;
+    VEC_AT(s->bucket, int32_t)[s->bucket.n++] = idx;
+    return 0;
+}
+
+/* Append the UTF-8 of code point cp; -1 on a surrogate or no memory. */
+static int put_utf8(state *s, Py_UCS4 cp) {
+    if (vec_reserve(&s->bytes, s->bytes.n + 4, 1)) {
+        s->error = 1;
+        return -1;
+    }
+    unsigned char *o = (unsigned char *)s->bytes.p + s->bytes.n;
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        s->bytes.n += 1;
+    } else if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | (cp >> 6));
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        s->bytes.n += 2;
+    } else if (cp < 0x10000) {
+        if (cp >= 0xD800 && cp <= 0xDFFF) {
+            s->error = 2;
+            return -1;
+        }
+        o[0] = (unsigned char)(0xE0 | (cp >> 12));
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        s->bytes.n += 3;
+    } else {
+        o[0] = (unsigned char)(0xF0 | (cp >> 18));
+        o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+        s->bytes.n += 4;
+    }
+    return 0;
+}
+
+static int put_offset(state *s, Py_ssize_t off) {
+    if (vec_reserve(&s->offsets, s->offsets.n + 1, sizeof(Py_ssize_t))) {
+        s->error = 1;
+        return -1;
+    }
+    VEC_AT(s->offsets, Py_ssize_t)[s->offsets.n++] = off;
+    return 0;
+}
+
+static inline int is_word(Py_UCS4 ch) { return ch == '_' || Py_UNICODE_ISALNUM(ch); }
+
+/* Word n-grams: tokens as (?u)\b\w\w+\b finds them, joined by ' '. */
+static int word_ngrams(state *s, int kind, const void *data, Py_ssize_t len, long min_n,
+                       long max_n) {
+    s->bytes.n = 0;
+    s->offsets.n = 0;
+    Py_ssize_t i = 0;
+    while (i < len) {
+        if (!is_word(PyUnicode_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i;
+        while (j < len && is_word(PyUnicode_READ(kind, data, j))) j++;
+        if (j - i >= 2) {
+            if (put_offset(s, (Py_ssize_t)s->bytes.n)) return -1;
+            for (Py_ssize_t k = i; k < j; k++)
+                if (put_utf8(s, PyUnicode_READ(kind, data, k))) return -1;
+        }
+        i = j;
+    }
+    Py_ssize_t ntok = (Py_ssize_t)s->offsets.n;
+    if (put_offset(s, (Py_ssize_t)s->bytes.n)) return -1; /* end of the last token */
+    const Py_ssize_t *off = VEC_AT(s->offsets, Py_ssize_t);
+    const unsigned char *b = (const unsigned char *)s->bytes.p;
+    for (long n = min_n; n <= max_n && n <= ntok; n++) {
+        for (Py_ssize_t t = 0; t + n <= ntok; t++) {
+            if (n == 1) {
+                if (put_bucket(s, b + off[t], off[t + 1] - off[t])) goto nomem;
+                continue;
+            }
+            s->ngram.n = 0;
+            for (long m = 0; m < n; m++) {
+                Py_ssize_t lo = off[t + m], hi = off[t + m + 1];
+                if (vec_reserve(&s->ngram, s->ngram.n + (size_t)(hi - lo) + 1, 1)) goto nomem;
+                if (m) s->ngram.p[s->ngram.n++] = ' ';
+                memcpy(s->ngram.p + s->ngram.n, b + lo, (size_t)(hi - lo));
+                s->ngram.n += (size_t)(hi - lo);
+            }
+            if (put_bucket(s, (const unsigned char *)s->ngram.p, (Py_ssize_t)s->ngram.n))
+                goto nomem;
+        }
+    }
+    return 0;
+nomem:
+    s->error = 1;
+    return -1;
+}
+
+/* char_wb n-grams of each whitespace-separated word, padded with a space each side. */
+static int char_wb_ngrams(state *s, int kind, const void *data, Py_ssize_t len, long min_n,
+                          long max_n) {
+    Py_ssize_t i = 0;
+    while (i < len) {
+        if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i;
+        while (j < len && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, j))) j++;
+        /* the padded word: ' ' + text[i:j] + ' ', with each code point's byte offset */
+        s->bytes.n = 0;
+        s->offsets.n = 0;
+        if (put_offset(s, 0) || put_utf8(s, ' ')) return -1;
+        for (Py_ssize_t k = i; k < j; k++)
+            if (put_offset(s, (Py_ssize_t)s->bytes.n) ||
+                put_utf8(s, PyUnicode_READ(kind, data, k)))
+                return -1;
+        if (put_offset(s, (Py_ssize_t)s->bytes.n) || put_utf8(s, ' ')) return -1;
+        if (put_offset(s, (Py_ssize_t)s->bytes.n)) return -1;
+        const Py_ssize_t w_len = j - i + 2;
+        const Py_ssize_t *off = VEC_AT(s->offsets, Py_ssize_t);
+        const unsigned char *b = (const unsigned char *)s->bytes.p;
+        for (long n = min_n; n <= max_n; n++) {
+            Py_ssize_t offset = 0;
+            Py_ssize_t hi = n < w_len ? n : w_len;
+            if (put_bucket(s, b, off[hi])) goto nomem;
+            while (offset + n < w_len) {
+                offset++;
+                if (put_bucket(s, b + off[offset], off[offset + n] - off[offset])) goto nomem;
+            }
+            if (offset == 0) break; /* a short word is counted once */
+        }
+        i = j;
+    }
+    return 0;
+nomem:
+    s->error = 1;
+    return -1;
+}
+
+/* Sort the current text's buckets (LSD radix, 11 bits a pass) and append them to the
+ * output as (index, count) pairs, one per distinct bucket. */
+static int flush_text(state *s, int binary, int bits) {
+    size_t n = s->bucket.n;
+    if (vec_reserve(&s->tmp, n, sizeof(uint32_t))) return -1;
+    uint32_t *a = (uint32_t *)s->bucket.p, *t = (uint32_t *)s->tmp.p;
+    if (n > 1) {
+        for (int shift = 0; shift < bits; shift += 11) {
+            size_t count[2049];
+            memset(count, 0, sizeof(count));
+            for (size_t k = 0; k < n; k++) count[((a[k] >> shift) & 2047) + 1]++;
+            for (int k = 0; k < 2048; k++) count[k + 1] += count[k];
+            for (size_t k = 0; k < n; k++) t[count[(a[k] >> shift) & 2047]++] = a[k];
+            uint32_t *swap = a;
+            a = t;
+            t = swap;
+        }
+    }
+    if (vec_reserve(&s->indices, s->indices.n + n, sizeof(int32_t)) ||
+        vec_reserve(&s->data, s->data.n + n, sizeof(double)) ||
+        vec_reserve(&s->indptr, s->indptr.n + 1, sizeof(int64_t)))
+        return -1;
+    int32_t *oi = VEC_AT(s->indices, int32_t);
+    double *od = VEC_AT(s->data, double);
+    for (size_t k = 0; k < n;) {
+        size_t r = k + 1;
+        while (r < n && a[r] == a[k]) r++;
+        oi[s->indices.n] = (int32_t)a[k];
+        od[s->data.n] = binary ? 1.0 : (double)(r - k);
+        s->indices.n++;
+        s->data.n++;
+        k = r;
+    }
+    VEC_AT(s->indptr, int64_t)[s->indptr.n++] = (int64_t)s->indices.n;
+    s->bucket.n = 0;
+    return 0;
+}
+
+static PyObject *as_bytearray(const vec *v, size_t item) {
+    return PyByteArray_FromStringAndSize(v->p ? v->p : "", (Py_ssize_t)(v->n * item));
+}
+
+static PyObject *counts(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *texts;
+    int char_wb, binary;
+    long min_n, max_n;
+    Py_ssize_t n_features;
+    if (!PyArg_ParseTuple(args, "Opllnp", &texts, &char_wb, &min_n, &max_n, &n_features,
+                          &binary))
+        return NULL;
+    if (min_n < 1 || max_n < min_n) {
+        PyErr_SetString(PyExc_ValueError, "need 1 <= min_n <= max_n");
+        return NULL;
+    }
+    if (n_features < 1 || n_features > 2147483647) {
+        PyErr_SetString(PyExc_ValueError, "n_features must be in [1, 2**31 - 1]");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
+    if (!seq) return NULL;
+    Py_ssize_t n_texts = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    int *kinds = PyMem_Malloc(sizeof(int) * (size_t)(n_texts ? n_texts : 1));
+    const void **datas = PyMem_Malloc(sizeof(void *) * (size_t)(n_texts ? n_texts : 1));
+    Py_ssize_t *lens = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n_texts ? n_texts : 1));
+    if (!kinds || !datas || !lens) {
+        PyMem_Free(kinds);
+        PyMem_Free(datas);
+        PyMem_Free(lens);
+        Py_DECREF(seq);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t k = 0; k < n_texts; k++) {
+        PyObject *t = items[k];
+        if (!PyUnicode_Check(t) || PyUnicode_READY(t) < 0) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "texts[%zd] is not a str", k);
+            PyMem_Free(kinds);
+            PyMem_Free(datas);
+            PyMem_Free(lens);
+            Py_DECREF(seq);
+            return NULL;
+        }
+        kinds[k] = PyUnicode_KIND(t);
+        datas[k] = PyUnicode_DATA(t);
+        lens[k] = PyUnicode_GET_LENGTH(t);
+    }
+    state s;
+    memset(&s, 0, sizeof(s));
+    s.n_features = n_features;
+    int bits = 0;
+    while (bits < 31 && ((Py_ssize_t)1 << bits) < n_features) bits++;
+    int failed = vec_reserve(&s.indptr, 1, sizeof(int64_t));
+    if (!failed) VEC_AT(s.indptr, int64_t)[s.indptr.n++] = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < n_texts && !failed; k++) {
+        int r = char_wb ? char_wb_ngrams(&s, kinds[k], datas[k], lens[k], min_n, max_n)
+                        : word_ngrams(&s, kinds[k], datas[k], lens[k], min_n, max_n);
+        if (r || flush_text(&s, binary, bits)) failed = 1;
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(kinds);
+    PyMem_Free(datas);
+    PyMem_Free(lens);
+    PyObject *result = NULL;
+    if (failed) {
+        if (s.error == 2)
+            PyErr_SetString(PyExc_ValueError, "a text holds a lone surrogate");
+        else
+            PyErr_NoMemory();
+    } else {
+        PyObject *a = as_bytearray(&s.indptr, sizeof(int64_t));
+        PyObject *b = as_bytearray(&s.indices, sizeof(int32_t));
+        PyObject *c = as_bytearray(&s.data, sizeof(double));
+        if (a && b && c) result = PyTuple_Pack(3, a, b, c);
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        Py_XDECREF(c);
+    }
+    vec *all[] = {&s.bucket, &s.tmp, &s.bytes, &s.offsets, &s.ngram, &s.indices, &s.data, &s.indptr};
+    for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) free(all[k]->p);
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyObject *buckets(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *strings;
+    Py_ssize_t n_features;
+    if (!PyArg_ParseTuple(args, "On", &strings, &n_features)) return NULL;
+    if (n_features < 1 || n_features > 2147483647) {
+        PyErr_SetString(PyExc_ValueError, "n_features must be in [1, 2**31 - 1]");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(strings, "strings must be a sequence of str");
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int32_t));
+    if (!out) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    state s;
+    memset(&s, 0, sizeof(s));
+    s.n_features = n_features;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_ssize_t len;
+        /* PyUnicode_AsUTF8AndSize refuses lone surrogates, as str.encode does */
+        const char *utf8 = PyUnicode_Check(items[k]) ? PyUnicode_AsUTF8AndSize(items[k], &len)
+                                                     : NULL;
+        if (!utf8) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "strings[%zd] is not a str", k);
+            else if (PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_ValueError, "a string holds a lone surrogate");
+            }
+            free(s.bucket.p);
+            Py_DECREF(out);
+            Py_DECREF(seq);
+            return NULL;
+        }
+        if (put_bucket(&s, (const unsigned char *)utf8, len)) {
+            free(s.bucket.p);
+            Py_DECREF(out);
+            Py_DECREF(seq);
+            return PyErr_NoMemory();
+        }
+    }
+    if (n) memcpy(PyByteArray_AS_STRING(out), s.bucket.p, (size_t)n * sizeof(int32_t));
+    free(s.bucket.p);
+    Py_DECREF(seq);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"counts", counts, METH_VARARGS,
+     "counts(texts, char_wb, min_n, max_n, n_features, binary) -> (indptr, indices, data)\n\n"
+     "HashingVectorizer counts of already-lowercased texts as CSR bytearrays (int64,\n"
+     "int32, float64), each row's indices sorted and duplicates summed."},
+    {"buckets", buckets, METH_VARARGS,
+     "buckets(strings, n_features) -> int32 bytearray\n\n"
+     "FeatureHasher's bucket of each string (its UTF-8 bytes, MurmurHash3, seed 0)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "veracity.models._ngrams",
+    "scikit-learn's HashingVectorizer counts (word and char_wb n-grams), in C.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__ngrams(void) { return PyModule_Create(&module); }
