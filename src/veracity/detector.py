@@ -206,15 +206,18 @@ class Detector:
         (of the model's own "not sure" band around 0.5, wider for novel texts) are None
         for models that do not measure them.
         """
-        proba, novelty, half, _ = self._scored(texts)
+        proba, novelty, half, _ = self._scored(texts, with_parts=False)
         return proba, novelty, half
 
-    def _scored(self, texts: Sequence[str]) -> tuple[Any, Any | None, Any | None, Any | None]:
+    def _scored(
+        self, texts: Sequence[str], *, with_parts: bool = True
+    ) -> tuple[Any, Any | None, Any | None, Any | None]:
         """:meth:`scores` and, for a model with ``check_parts``, each text's parts (what
-        scoring computed for it, which its evidence reuses); None for other models."""
+        scoring computed for it, which its evidence reuses); None for other models or
+        without ``with_parts``."""
         estimator = self.model.estimator
         parts = None
-        if hasattr(estimator, "check_parts"):
+        if with_parts and hasattr(estimator, "check_parts"):
             proba, novelty, parts = estimator.check_parts(texts)
         elif hasattr(estimator, "proba_and_novelty"):
             proba, novelty = estimator.proba_and_novelty(texts)
@@ -224,7 +227,10 @@ class Detector:
         return proba[:, self._fake_column], novelty, half, parts
 
     def _verdicts(self, texts: list[str]) -> list[Verdict]:
-        proba, novelty, half, parts = self._scored(texts)
+        # parts serve only the evidence: without it, scoring does not build them
+        proba, novelty, half, parts = self._scored(
+            texts, with_parts=self.settings.evidence_terms > 0
+        )
         return [
             self._verdict(
                 text,

@@ -32,7 +32,6 @@ the calibrated log-odds, and they add up to it exactly.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from numbers import Integral, Real
 from typing import Any
 
@@ -49,6 +48,7 @@ from sklearn.utils.validation import check_is_fitted
 from veracity.errors import InputError
 from veracity.models.calibrators import sigmoid
 from veracity.models.hashing import HashingSGDClassifier, TextParts
+from veracity.models.hashing_features import hashed_counts
 
 __all__ = ["DOMAIN_WEIGHTINGS", "OffDomainHashingClassifier", "choose_band", "domain_weights"]
 
@@ -257,7 +257,7 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
             alternate_sign=False,
             dtype=np.float32,
         )
-        matrix: sp.csr_matrix = hasher.transform(prepared).tocsr()
+        matrix: sp.csr_matrix = hashed_counts(hasher, prepared)
         return matrix
 
     @staticmethod
@@ -502,20 +502,29 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
         Each text's :class:`~veracity.models.hashing.TextParts` (prepared form, counts,
         novelty) can go on to :meth:`explain`, which then computes none of them again.
         """
+        return self._scored(X, with_parts=True)
+
+    def _scored(
+        self, X: Sequence[str], *, with_parts: bool
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[TextParts]]:
         check_is_fitted(self)
         prepared = self.prepare_texts(X)
-        features, parts = self._parts(prepared)
-        s = np.asarray(self.sgd_.decision_function(features), dtype=np.float64)
+        words, chars = self._counts(prepared)
+        s = np.asarray(self.sgd_.decision_function(self._features_of(words, chars)))
         u = self._novelty_of_prepared(prepared)
-        p = self._calibrated(s.ravel(), u)
-        parts = [replace(part, novelty=float(n)) for part, n in zip(parts, u, strict=True)]
+        p = self._calibrated(s.astype(np.float64).ravel(), u)
+        parts = (
+            [TextParts(t, words[i], chars[i], float(u[i])) for i, t in enumerate(prepared)]
+            if with_parts
+            else []
+        )
         return np.column_stack([1.0 - p, p]), u, parts
 
     def proba_and_novelty(
         self, X: Sequence[str]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """``(predict_proba(X), novelty(X))`` with each text prepared once."""
-        proba, novelty, _ = self.check_parts(X)
+        proba, novelty, _ = self._scored(X, with_parts=False)
         return proba, novelty
 
     def predict_proba(self, X: Sequence[str]) -> NDArray[np.float64]:
