@@ -23,8 +23,8 @@ def _index(command: str) -> int:
 
 
 def test_ci_runs_lint_format_and_types_as_own_steps_before_the_tests() -> None:
-    lint = _index("ruff check src tests bench")
-    fmt = _index("ruff format --check src tests bench")
+    lint = _index("ruff check src tests bench hatch_build.py")
+    fmt = _index("ruff format --check src tests bench hatch_build.py")
     types = _index("mypy")
     tests = _index('bash -c "$test_cmd"')
     assert max(lint, fmt, types) < tests
