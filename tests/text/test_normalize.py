@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from veracity.text import is_normalized, normalize
+from veracity.text.lang import ENGLISH_FUNCTION_WORDS, english_ratio, word_count
 
 SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seed" / "seed_article.txt"
 OPENING = (
@@ -60,3 +61,24 @@ def test_length_preserved_idempotent_and_matches_reference(text: str) -> None:
     assert normalize(out) == out
     assert is_normalized(out)
     assert out == re.sub("[^a-zA-Z]", " ", text).lower()
+
+
+@given(
+    st.text(alphabet=st.characters(max_codepoint=127))
+    | st.text(alphabet=st.characters(codec=None, categories=None))
+)
+def test_ascii_and_any_code_point_match_reference(text: str) -> None:
+    assert normalize(text) == re.sub("[^a-zA-Z]", " ", text).lower()
+
+
+def test_lone_surrogates_and_astral_characters_are_one_space_each() -> None:
+    text = "a\ud800b\U0001f600C\udfffd"
+    assert normalize(text) == "a b c d" == re.sub("[^a-zA-Z]", " ", text).lower()
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x24F)) | st.text())
+def test_word_count_and_english_ratio_match_the_letter_runs(text: str) -> None:
+    words = [w.lower() for w in re.findall("[A-Za-z]+", text)]
+    assert word_count(text) == len(words)
+    share = sum(w in ENGLISH_FUNCTION_WORDS for w in words) / len(words) if words else 0.0
+    assert english_ratio(text) == share

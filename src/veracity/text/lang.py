@@ -7,11 +7,10 @@ keyword lists score below 0.1. It works on raw and on normalized text alike.
 
 from __future__ import annotations
 
-import re
+from veracity.text.normalize import normalize
 
 __all__ = ["ENGLISH_FUNCTION_WORDS", "english_ratio", "looks_english", "word_count"]
 
-_WORD = re.compile(r"[A-Za-z]+")
 
 #: Closed-class English words; their share of tokens is the English score.
 ENGLISH_FUNCTION_WORDS: frozenset[str] = frozenset(
@@ -23,17 +22,22 @@ ENGLISH_FUNCTION_WORDS: frozenset[str] = frozenset(
 )
 
 
+def _words(text: str) -> list[str]:
+    """The runs of ASCII letters of ``text``, lower-cased (``[A-Za-z]+``, found fast)."""
+    return normalize(text).split()
+
+
 def word_count(text: str) -> int:
     """Number of letter-only words in ``text`` (digits and punctuation do not count)."""
-    return len(_WORD.findall(text))
+    return len(_words(text))
 
 
 def english_ratio(text: str) -> float:
     """Share of letter-only words that are English function words (0.0 for no words)."""
-    words = _WORD.findall(text)  # lowered word by word: "İ".lower() is two characters
+    words = _words(text)
     if not words:
         return 0.0
-    return sum(map(ENGLISH_FUNCTION_WORDS.__contains__, map(str.lower, words))) / len(words)
+    return sum(map(ENGLISH_FUNCTION_WORDS.__contains__, words)) / len(words)
 
 
 def looks_english(text: str, min_ratio: float = 0.12) -> bool:
