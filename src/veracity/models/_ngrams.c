@@ -297,6 +297,13 @@ static PyObject *as_bytearray(const vec *v, size_t item) {
     return PyByteArray_FromStringAndSize(v->p ? v->p : "", (Py_ssize_t)(v->n * item));
 }
 
+/* 1 if n_features is a valid hash space (what int32 indices hold), else 0 with ValueError */
+static int valid_n_features(Py_ssize_t n_features) {
+    if (n_features >= 1 && n_features <= 2147483647) return 1;
+    PyErr_SetString(PyExc_ValueError, "n_features must be in [1, 2**31 - 1]");
+    return 0;
+}
+
 static PyObject *counts(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *texts;
@@ -310,10 +317,7 @@ static PyObject *counts(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "need 1 <= min_n <= max_n");
         return NULL;
     }
-    if (n_features < 1 || n_features > 2147483647) {
-        PyErr_SetString(PyExc_ValueError, "n_features must be in [1, 2**31 - 1]");
-        return NULL;
-    }
+    if (!valid_n_features(n_features)) return NULL;
     PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
     if (!seq) return NULL;
     Py_ssize_t n_texts = PySequence_Fast_GET_SIZE(seq);
@@ -386,10 +390,7 @@ static PyObject *buckets(PyObject *self, PyObject *args) {
     PyObject *strings;
     Py_ssize_t n_features;
     if (!PyArg_ParseTuple(args, "On", &strings, &n_features)) return NULL;
-    if (n_features < 1 || n_features > 2147483647) {
-        PyErr_SetString(PyExc_ValueError, "n_features must be in [1, 2**31 - 1]");
-        return NULL;
-    }
+    if (!valid_n_features(n_features)) return NULL;
     PyObject *seq = PySequence_Fast(strings, "strings must be a sequence of str");
     if (!seq) return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
