@@ -662,12 +662,17 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         # char n-grams: each bucket shared by the words whose n-grams fell in it, by count
         n = alignment.attributed
         if n:
-            distinct = list(dict.fromkeys(alignment.words[:n]))
-            share = {
-                w: float(cnt @ char_unit[np.searchsorted(char_counts.indices, idx)])
-                for w, (idx, cnt) in zip(distinct, char_wb_rows(char_vec, distinct), strict=True)
-            }
-            word_weights[:n] += [share[w] for w in alignment.words[:n]]
+            # all distinct words' n-grams in one array: one lookup, one weighted bincount
+            slot = dict.fromkeys(alignment.words[:n], 0)
+            for i, w in enumerate(slot):
+                slot[w] = i
+            rows = char_wb_rows(char_vec, list(slot))
+            idx = np.concatenate([r[0] for r in rows])
+            cnt = np.concatenate([r[1] for r in rows])
+            owner = np.repeat(np.arange(len(rows)), [len(r[0]) for r in rows])
+            unit = char_unit[np.searchsorted(char_counts.indices, idx)]
+            share = np.bincount(owner, weights=cnt * unit, minlength=len(rows))
+            word_weights[:n] += share[[slot[w] for w in alignment.words[:n]]]
         raw = word_attribution(
             alignment, word_weights, target=target, other=other, score=score, base=bias
         )
