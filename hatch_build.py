@@ -1,7 +1,7 @@
-"""Hatchling build hook: compile ``veracity.models._ngrams`` (C) next to its source.
+"""Hatchling build hook: compile ``veracity.text._ngrams`` (C) next to its source.
 
 The extension is scikit-learn's ``HashingVectorizer`` counting, in C, with identical
-output (``src/veracity/models/_ngrams.c``). It is built in place, so an editable install uses
+output (``src/veracity/text/_ngrams.c``). It is built in place, so an editable install uses
 it too, and added to the wheel, which is then tagged for this platform. Without a C
 compiler the build warns and goes on: veracity falls back to scikit-learn's own hashing
 (slower, same numbers). With ``VERACITY_REQUIRE_COMPILED=1`` (CI) a failed build is an
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 
 class CompileNgrams(BuildHookInterface):  # type: ignore[misc]
-    """Builds ``src/veracity/models/_ngrams*.so`` with setuptools' ``build_ext``."""
+    """Builds ``src/veracity/text/_ngrams*.so`` with setuptools' ``build_ext``."""
 
     PLUGIN_NAME = "custom"
 
@@ -34,7 +35,7 @@ class CompileNgrams(BuildHookInterface):  # type: ignore[misc]
             if os.environ.get("VERACITY_REQUIRE_COMPILED") == "1":
                 raise
             print(
-                f"warning: veracity.models._ngrams was not compiled ({exc}); veracity will use "
+                f"warning: veracity.text._ngrams was not compiled ({exc}); veracity will use "
                 "scikit-learn's slower hashing",
                 file=sys.stderr,
             )
@@ -42,7 +43,7 @@ class CompileNgrams(BuildHookInterface):  # type: ignore[misc]
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
         if version != "editable":
-            build_data["force_include"][str(built)] = f"veracity/models/{built.name}"
+            build_data["force_include"][str(built)] = f"veracity/text/{built.name}"
 
 
 def _compile(root: Path) -> Path:
@@ -50,8 +51,8 @@ def _compile(root: Path) -> Path:
     from setuptools.command.build_ext import build_ext
 
     ext = Extension(
-        "veracity.models._ngrams",
-        sources=["src/veracity/models/_ngrams.c"],
+        "veracity.text._ngrams",
+        sources=["src/veracity/text/_ngrams.c"],
         extra_compile_args=["-O3"] if os.name != "nt" else [],
     )
     dist = Distribution({"name": "veracity", "ext_modules": [ext], "package_dir": {"": "src"}})
@@ -60,8 +61,10 @@ def _compile(root: Path) -> Path:
     cwd = os.getcwd()
     os.chdir(root)
     try:
-        cmd.ensure_finalized()
-        cmd.run()
-        return root / cmd.get_ext_fullpath("veracity.models._ngrams")
+        with tempfile.TemporaryDirectory() as scratch:  # no build/ left in the source tree
+            cmd.build_temp = cmd.build_lib = scratch
+            cmd.ensure_finalized()
+            cmd.run()
+            return root / cmd.get_ext_fullpath("veracity.text._ngrams")
     finally:
         os.chdir(cwd)

@@ -161,5 +161,5 @@ def test_real_isot_sample_duplicates(isot: Dataset, isot_dedup: DedupResult) -> 
 def test_real_isot_sample_dedup_is_fast(timed_isot_dedup: tuple[DedupResult, float]) -> None:
     _, seconds = timed_isot_dedup
     print(f"\nisot_sample dedup of 6,176 rows: {seconds:.1f} CPU s")
-    # LSH, not all 19M pairs: ~8 CPU s, most of it in text.prepare (all pairs: minutes)
+    # LSH, not all 19M pairs: ~15 CPU s here, most of it in text.prepare (all pairs: minutes)
     assert seconds < 30

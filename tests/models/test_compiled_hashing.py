@@ -1,4 +1,4 @@
-"""The compiled n-gram hasher (veracity.models._ngrams) gives exactly scikit-learn's counts.
+"""The compiled n-gram hasher (veracity.text._ngrams) gives exactly scikit-learn's counts.
 
 Every hashed feature of hashing-sgd.v1/v2 (word and char_wb n-grams, the novelty word
 set, the evidence's n-gram buckets) goes through it when it is built, so it must match
@@ -26,7 +26,7 @@ from veracity.models.hashing_features import compiled_counts, hashed_buckets, ha
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 
 needs_compiled = pytest.mark.skipif(
-    not hashing_features.COMPILED, reason="veracity.models._ngrams was not built (no C compiler)"
+    not hashing_features.COMPILED, reason="veracity.text._ngrams was not built (no C compiler)"
 )
 
 #: The hashers the models use: word 1-2 grams, char_wb 3-5 grams, the novelty word set.
@@ -64,7 +64,7 @@ def _assert_same(got: sp.csr_matrix | None, expected: sp.csr_matrix) -> None:
 def test_the_compiled_hasher_is_built_where_ci_requires_it() -> None:
     """CI sets VERACITY_REQUIRE_COMPILED=1: there, a missing extension is a failure."""
     if os.environ.get("VERACITY_REQUIRE_COMPILED") != "1" and not hashing_features.COMPILED:
-        pytest.skip("veracity.models._ngrams was not built and this run does not require it")
+        pytest.skip("veracity.text._ngrams was not built and this run does not require it")
     assert hashing_features.COMPILED
 
 

@@ -24,6 +24,11 @@ from veracity.errors import InputError
 from veracity.text import prepare
 from veracity.types import FAKE, RELIABLE
 
+try:
+    from veracity.text import _ngrams
+except ImportError:  # installed without a C compiler: datasketch hashes each shingle
+    _ngrams = None  # type: ignore[assignment]
+
 __all__ = [
     "SHINGLE_WORDS",
     "Clusters",
@@ -192,18 +197,38 @@ def _near_pairs(
 ) -> list[tuple[int, int]]:
     from datasketch import MinHash, MinHashLSH
 
-    sets = [shingles(t) for t in texts]
-    indexed = [i for i, s in enumerate(sets) if s]
-    hashes = MinHash.bulk([sets[i] for i in indexed], num_perm=num_perm, seed=seed)
+    hashed = [_shingle_hashes(t) for t in texts]
+    indexed = [i for i, h in enumerate(hashed) if h]
+    # datasketch's own sha1_hash32 of each shingle, computed in C (the same signatures)
+    hashes = MinHash.bulk([hashed[i] for i in indexed], num_perm=num_perm, seed=seed, hashfunc=int)
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=_LSH_WEIGHTS)
     for i, mh in zip(indexed, hashes, strict=True):
         lsh.insert(i, mh)
+    sets: dict[int, set[bytes]] = {}  # the shingles of candidates only, for the exact check
+
+    def shingle_set(i: int) -> set[bytes]:
+        if i not in sets:
+            sets[i] = shingles(texts[i])
+        return sets[i]
+
     pairs: list[tuple[int, int]] = []
     for i, mh in zip(indexed, hashes, strict=True):
         for j in sorted(lsh.query(mh)):
-            if j > i and jaccard(sets[i], sets[j]) >= threshold:
+            if j > i and jaccard(shingle_set(i), shingle_set(j)) >= threshold:
                 pairs.append((i, j))
     return pairs
+
+
+def _shingle_hashes(prepared: str) -> list[int]:
+    """datasketch's ``sha1_hash32`` of each word shingle of ``prepared`` (repeats allowed)."""
+    if _ngrams is not None:
+        fast = _ngrams.shingle_sha1_32(prepared, SHINGLE_WORDS)
+        if fast is None:  # not in the prepared form: hash its shingle set
+            fast = _ngrams.sha1_32(list(shingles(prepared)))
+        return memoryview(fast).cast("I").tolist()
+    from datasketch.hashfunc import sha1_hash32
+
+    return [sha1_hash32(s) for s in shingles(prepared)]
 
 
 def deduplicate(

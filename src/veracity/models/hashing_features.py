@@ -1,7 +1,7 @@
 """The features of :class:`~veracity.models.hashing.HashingSGDClassifier`: hashed n-gram counts.
 
 * :func:`hashed_counts`: a ``HashingVectorizer``'s counts, computed by the compiled
-  :mod:`veracity.models._ngrams` where the hasher is one it mirrors (word or ``char_wb``
+  :mod:`veracity.text._ngrams` where the hasher is one it mirrors (word or ``char_wb``
   n-grams, default tokens, no accent stripping or custom steps; identical output,
   tested), and by scikit-learn otherwise or when the extension was not built;
 * :func:`char_wb_counts`: a ``char_wb`` ``HashingVectorizer``'s counts built from
@@ -42,11 +42,11 @@ __all__ = [
 ]
 
 try:
-    from veracity.models import _ngrams
+    from veracity.text import _ngrams
 except ImportError:  # installed without a C compiler: scikit-learn's hashing, same numbers
     _ngrams = None  # type: ignore[assignment]
 
-#: Whether the compiled n-gram hasher (:mod:`veracity.models._ngrams`) is in use.
+#: Whether the compiled n-gram hasher (:mod:`veracity.text._ngrams`) is in use.
 COMPILED = _ngrams is not None
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # scikit-learn's default, which the C tokenizer mirrors
 
@@ -72,7 +72,7 @@ def word_cache(vectorizer: HashingVectorizer) -> WordRows:
 
 
 def _mirrored(vectorizer: HashingVectorizer) -> bool:
-    """Whether :mod:`veracity.models._ngrams` computes exactly what ``vectorizer`` does."""
+    """Whether :mod:`veracity.text._ngrams` computes exactly what ``vectorizer`` does."""
     v = vectorizer
     return (
         COMPILED
@@ -90,7 +90,7 @@ def _mirrored(vectorizer: HashingVectorizer) -> bool:
 
 
 def compiled_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.csr_matrix | None:
-    """``vectorizer.transform(texts)`` by :mod:`veracity.models._ngrams` (indices sorted), or None.
+    """``vectorizer.transform(texts)`` by :mod:`veracity.text._ngrams` (indices sorted), or None.
 
     None where the hasher is not one the extension mirrors, the extension is not built,
     or a text holds a lone surrogate (scikit-learn then raises its own error).

@@ -1,5 +1,5 @@
 /*
- * veracity.models._ngrams: scikit-learn's HashingVectorizer counts, computed in C.
+ * veracity.text._ngrams: scikit-learn's HashingVectorizer counts, computed in C.
  *
  * buckets(strings, n_features) returns FeatureHasher's bucket of each string.
  * counts(texts, char_wb, min_n, max_n, n_features, binary) returns the CSR arrays
@@ -22,6 +22,10 @@
  *     bucket abs(h) % n_features (h = INT32_MIN as FeatureHasher maps it).
  * A text holding a lone surrogate (which UTF-8 cannot encode) raises ValueError; the
  * caller then falls back to scikit-learn. The hashing runs without the GIL.
+ *
+ * sha1_32(items) returns datasketch's sha1_hash32 of each bytes item, and
+ * shingle_sha1_32(text, size) that of each word shingle of a prepared text: the MinHash
+ * input of deduplication, without a Python call per item.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -433,6 +437,126 @@ static PyObject *buckets(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* -- sha1_32: datasketch's sha1_hash32 (the first 4 bytes of SHA-1, little-endian) -- */
+
+static void sha1_block(uint32_t h[5], const unsigned char *block) {
+    uint32_t w[80];
+    for (int t = 0; t < 16; t++)
+        w[t] = (uint32_t)block[4 * t] << 24 | (uint32_t)block[4 * t + 1] << 16 |
+               (uint32_t)block[4 * t + 2] << 8 | (uint32_t)block[4 * t + 3];
+    for (int t = 16; t < 80; t++) w[t] = rotl32(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+#define SHA1_ROUND(f, k)                                  \
+    do {                                                  \
+        uint32_t tmp = rotl32(a, 5) + (f) + e + (k) + w[t]; \
+        e = d, d = c, c = rotl32(b, 30), b = a, a = tmp;  \
+    } while (0)
+    int t = 0;
+    for (; t < 20; t++) SHA1_ROUND((b & c) | (~b & d), 0x5A827999u);
+    for (; t < 40; t++) SHA1_ROUND(b ^ c ^ d, 0x6ED9EBA1u);
+    for (; t < 60; t++) SHA1_ROUND((b & c) | (b & d) | (c & d), 0x8F1BBCDCu);
+    for (; t < 80; t++) SHA1_ROUND(b ^ c ^ d, 0xCA62C1D6u);
+#undef SHA1_ROUND
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
+}
+
+static uint32_t sha1_first32(const unsigned char *msg, size_t len) {
+    uint32_t h[5] = {0x67452301u, 0xEFCDAB89u, 0x98BADCFEu, 0x10325476u, 0xC3D2E1F0u};
+    size_t full = len / 64;
+    for (size_t i = 0; i < full; i++) sha1_block(h, msg + 64 * i);
+    /* the tail, 0x80, zeros and the 64-bit big-endian bit length: one or two blocks */
+    unsigned char last[128];
+    size_t rest = len - 64 * full, size = rest < 56 ? 64 : 128;
+    memset(last, 0, size);
+    if (rest) memcpy(last, msg + 64 * full, rest);
+    last[rest] = 0x80;
+    uint64_t bits = (uint64_t)len * 8u;
+    for (int i = 0; i < 8; i++) last[size - 1 - i] = (unsigned char)(bits >> (8 * i));
+    sha1_block(h, last);
+    if (size == 128) sha1_block(h, last + 64);
+    /* digest[:4] is h[0] big-endian; read as '<I' that is h[0] byte-swapped */
+    uint32_t x = h[0];
+    return (x >> 24) | ((x >> 8) & 0xFF00u) | ((x << 8) & 0xFF0000u) | (x << 24);
+}
+
+static PyObject *sha1_32(PyObject *self, PyObject *arg) {
+    (void)self;
+    PyObject *seq = PySequence_Fast(arg, "items must be a sequence of bytes");
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(uint32_t));
+    if (!out) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    uint32_t *dst = (uint32_t *)PyByteArray_AS_STRING(out);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (!PyBytes_Check(items[k])) {
+            PyErr_Format(PyExc_TypeError, "items[%zd] is not bytes", k);
+            Py_DECREF(out);
+            Py_DECREF(seq);
+            return NULL;
+        }
+        dst[k] = sha1_first32((const unsigned char *)PyBytes_AS_STRING(items[k]),
+                              (size_t)PyBytes_GET_SIZE(items[k]));
+    }
+    Py_DECREF(seq);
+    return out;
+}
+
+static PyObject *shingle_sha1_32(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *text;
+    Py_ssize_t size;
+    if (!PyArg_ParseTuple(args, "Un", &text, &size)) return NULL;
+    if (size < 1) {
+        PyErr_SetString(PyExc_ValueError, "size must be at least 1");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    const unsigned char *p = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), words = 0;
+    /* only the prepared form: words of a-z joined by single spaces; None otherwise */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c == ' ') {
+            if (i == 0 || i == n - 1 || p[i - 1] == ' ') Py_RETURN_NONE;
+        } else if (c < 'a' || c > 'z') {
+            Py_RETURN_NONE;
+        } else if (i == 0 || p[i - 1] == ' ') {
+            words++;
+        }
+    }
+    Py_ssize_t count = words == 0 ? 0 : words <= size ? 1 : words - size + 1;
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(uint32_t));
+    if (!out || count == 0) return out;
+    uint32_t *dst = (uint32_t *)PyByteArray_AS_STRING(out);
+    if (count == 1) {
+        dst[0] = sha1_first32(p, (size_t)n);
+        return out;
+    }
+    /* shingle k runs from the start of word k to the end of word k + size - 1 */
+    Py_ssize_t *start = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)words);
+    Py_ssize_t *end = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)words);
+    if (!start || !end) {
+        PyMem_Free(start);
+        PyMem_Free(end);
+        Py_DECREF(out);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t w = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (p[i] != ' ' && (i == 0 || p[i - 1] == ' ')) start[w] = i;
+        if (p[i] != ' ' && (i == n - 1 || p[i + 1] == ' ')) end[w++] = i + 1;
+    }
+    for (Py_ssize_t k = 0; k < count; k++)
+        dst[k] = sha1_first32(p + start[k], (size_t)(end[k + size - 1] - start[k]));
+    PyMem_Free(start);
+    PyMem_Free(end);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"counts", counts, METH_VARARGS,
      "counts(texts, char_wb, min_n, max_n, n_features, binary) -> (indptr, indices, data)\n\n"
@@ -441,11 +565,19 @@ static PyMethodDef methods[] = {
     {"buckets", buckets, METH_VARARGS,
      "buckets(strings, n_features) -> int32 bytearray\n\n"
      "FeatureHasher's bucket of each string (its UTF-8 bytes, MurmurHash3, seed 0)."},
+    {"sha1_32", sha1_32, METH_O,
+     "sha1_32(items) -> uint32 bytearray\n\n"
+     "datasketch's sha1_hash32 of each bytes item: SHA-1's first 4 bytes, little-endian."},
+    {"shingle_sha1_32", shingle_sha1_32, METH_VARARGS,
+     "shingle_sha1_32(text, size) -> uint32 bytearray or None\n\n"
+     "sha1_32 of each word size-shingle of a prepared text (a-z words, single spaces), in\n"
+     "order, repeats included; the whole text if it has at most size words; None for a\n"
+     "text not in that form."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "veracity.models._ngrams",
+    PyModuleDef_HEAD_INIT, "veracity.text._ngrams",
     "scikit-learn's HashingVectorizer counts (word and char_wb n-grams), in C.", -1, methods,
     NULL, NULL, NULL, NULL,
 };

@@ -15,3 +15,9 @@ def counts(
 
 def buckets(strings: Sequence[str], n_features: int, /) -> bytearray:
     """The int32 FeatureHasher bucket of each string."""
+
+def sha1_32(items: Sequence[bytes], /) -> bytearray:
+    """datasketch's ``sha1_hash32`` of each item, as uint32."""
+
+def shingle_sha1_32(text: str, size: int, /) -> bytearray | None:
+    """``sha1_32`` of each word ``size``-shingle of a prepared text, or None if not prepared."""
