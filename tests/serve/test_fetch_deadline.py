@@ -11,7 +11,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,12 +196,14 @@ def _client(tmp_path: Path, detector: Detector, **limits: Any) -> TestClient:
     return TestClient(create_app(settings, detector))
 
 
-def _post(client: TestClient, route: str, url: str) -> httpx.Response:
+def _poster(client: TestClient, route: str) -> Callable[[str], httpx.Response]:
+    """What posts a URL to ``route``; the form's CSRF token is fetched now, before any
+    timing starts (rendering the page is not part of the deadline under test)."""
     if route == "/v1/check":
-        return client.post(route, json={"url": url})
+        return lambda url: client.post(route, json={"url": url})
     html = client.get("/").text  # the page's form carries a CSRF token (cookie kept)
     token = html.split(f'name="{FIELD}" value="', 1)[1].split('"', 1)[0]
-    return client.post(route, data={FIELD: token, "url": url}, follow_redirects=False)
+    return lambda url: client.post(route, data={FIELD: token, "url": url}, follow_redirects=False)
 
 
 @pytest.mark.parametrize("route", ["/v1/check", "/check"])
@@ -209,8 +211,9 @@ def test_a_url_check_fails_at_the_fetch_deadline_setting(
     tmp_path: Path, detector: Detector, trickle: Trickle, route: str
 ) -> None:
     with _client(tmp_path, detector, fetch_timeout_seconds=2.0) as client:
+        post = _poster(client, route)
         start = time.monotonic()
-        response = _post(client, route, trickle.url)
+        response = post(trickle.url)
         elapsed = time.monotonic() - start
     assert response.status_code == 422
     assert "did not answer within 2 s" in response.text
@@ -225,8 +228,9 @@ def test_the_request_deadline_stops_its_fetch(
     with _client(
         tmp_path, detector, request_timeout_seconds=1.0, fetch_timeout_seconds=10.0
     ) as client:
+        post = _poster(client, route)
         start = time.monotonic()
-        response = _post(client, route, trickle.url)
+        response = post(trickle.url)
         assert response.status_code == 503
         assert time.monotonic() - start < 1.5
         assert wait_for(lambda: trickle.open_now == 0, 1.0), "the fetch went on"
