@@ -210,7 +210,7 @@ class Detector:
         return proba, novelty, half
 
     def _scored(
-        self, texts: Sequence[str], *, with_parts: bool = True
+        self, texts: Sequence[str], *, with_parts: bool
     ) -> tuple[Any, Any | None, Any | None, Any | None]:
         """:meth:`scores` and, for a model with ``check_parts``, each text's parts (what
         scoring computed for it, which its evidence reuses); None for other models or

@@ -663,9 +663,7 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
         n = alignment.attributed
         if n:
             # all distinct words' n-grams in one array: one lookup, one weighted bincount
-            slot = dict.fromkeys(alignment.words[:n], 0)
-            for i, w in enumerate(slot):
-                slot[w] = i
+            slot = {w: i for i, w in enumerate(dict.fromkeys(alignment.words[:n]))}
             rows = char_wb_rows(char_vec, list(slot))
             idx = np.concatenate([r[0] for r in rows])
             cnt = np.concatenate([r[1] for r in rows])

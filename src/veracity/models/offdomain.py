@@ -510,9 +510,10 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
         check_is_fitted(self)
         prepared = self.prepare_texts(X)
         words, chars = self._counts(prepared)
-        s = np.asarray(self.sgd_.decision_function(self._features_of(words, chars)))
+        features = self._features_of(words, chars)
+        s = np.asarray(self.sgd_.decision_function(features), dtype=np.float64)
         u = self._novelty_of_prepared(prepared)
-        p = self._calibrated(s.astype(np.float64).ravel(), u)
+        p = self._calibrated(s.ravel(), u)
         parts = (
             [TextParts(t, words[i], chars[i], float(u[i])) for i, t in enumerate(prepared)]
             if with_parts
