@@ -65,6 +65,7 @@ from numpy.typing import NDArray
 from veracity.text import is_normalized, normalize, prepare
 from veracity.text.lang import ENGLISH_FUNCTION_WORDS
 from veracity.text.scrub import NORMALIZED_PATTERNS, RAW_PATTERNS, ScrubPattern
+from veracity.text.scrub import matches as scrub_matches
 from veracity.types import FAKE, Evidence, Label
 
 __all__ = [
@@ -171,32 +172,23 @@ class Alignment:
     attributed: int
 
 
-def _tail_start(text: str, words: int) -> int:
-    """As ``veracity.text.scrub``: where the last ``words`` words of ``text`` start."""
-    parts = text.rsplit(None, words)
-    return len(parts[0]) if len(parts) > words else 0
-
-
 def _tracked_apply(
     text: str, pos: NDArray[np.int64], patterns: tuple[ScrubPattern, ...]
 ) -> tuple[str, NDArray[np.int64]]:
     """``scrub``'s pattern pass, keeping each character's offset in the original (-1: new)."""
     folded = text.casefold()
     for pattern in patterns:
-        if pattern.triggers and not any(t in folded for t in pattern.triggers):
+        spans = scrub_matches(pattern, text, folded)
+        if not spans:
             continue
-        start = 0 if pattern.tail is None else _tail_start(text, pattern.tail)
-        tail = text[start:]
-        pieces, offsets = [text[:start]], [pos[:start]]
+        pieces, offsets = [], []
         last = 0
-        for m in pattern.regex.finditer(tail):
-            pieces += [tail[last : m.start()], " "]
-            offsets += [pos[start + last : start + m.start()], np.array([-1], dtype=np.int64)]
-            last = m.end()
-        if len(pieces) == 1:
-            continue
-        pieces.append(tail[last:])
-        offsets.append(pos[start + last :])
+        for start, end in spans:
+            pieces += [text[last:start], " "]
+            offsets += [pos[last:start], np.array([-1], dtype=np.int64)]
+            last = end
+        pieces.append(text[last:])
+        offsets.append(pos[last:])
         new = "".join(pieces)
         if new != text:
             text, pos, folded = new, np.concatenate(offsets), new.casefold()

@@ -1,13 +1,17 @@
-"""Scrubbing's shortcuts (trigger words, tail-only search) never change its result.
+"""Scrubbing's shortcuts (trigger words, tail-only search, start places) never change its result.
 
-Each pattern is skipped when none of its trigger strings occurs in the text, and the
-end-anchored ones only search the last words of the text. These tests compare that
-with running every regex over the whole text, on real rows and on generated text
-built from the patterns' own vocabulary.
+Each pattern is skipped when none of its trigger strings occurs in the text, the
+end-anchored ones only search the last words of the text, and the others are tried only
+where a match can begin (``starts``, ``words_before``). These tests compare that with
+running every regex over the whole text, on real rows of every dataset and on generated
+text built from the patterns' own vocabulary and from the characters that case-folding
+treats specially.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +19,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from veracity.text.scrub import NORMALIZED_PATTERNS, RAW_PATTERNS, ScrubPattern, _apply
+from veracity.text.scrub import (
+    _FOLD_MISMATCH,
+    _IGNORECASE_LETTERS,
+    NORMALIZED_PATTERNS,
+    RAW_PATTERNS,
+    ScrubPattern,
+    _apply,
+    matches,
+)
 
 DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 
@@ -61,10 +73,27 @@ PIECES = [
     ".",
     "\u017fhare",  # long s: case-insensitively an "s"
     "\u212a",  # Kelvin sign: case-insensitively a "k"
+    # credits whose match begins words before the slash, and what surrounds them
+    "John Smith/Getty Images",
+    "Chip\n Somodevilla /  AFP",
+    "Jane Q Doe/Wikimedia Commons",
+    "x9Ann Lee/Shutterstock",
+    "/",
+    "Photo by",
+    "images",
+    "ap photo",
+    "(",
+    ")",
+    "support 21wire",
+    "2",
+    "\u0131mage",  # dotless i: matches "i" case-insensitively, casefolds to itself
+    "\u0130MAGE",  # dotted capital I: casefolds to two characters
+    "stra\u00dfe",  # sharp s: casefolds to "ss", so offsets shift
+    "\u2003",  # em space: whitespace for \\s
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=40))
 def test_same_result_as_every_regex_on_the_whole_text(pieces: list[str]) -> None:
     text = " ".join(pieces)
@@ -75,14 +104,82 @@ def test_same_result_as_every_regex_on_the_whole_text(pieces: list[str]) -> None
     assert _apply(lowered, NORMALIZED_PATTERNS) == naive(lowered, NORMALIZED_PATTERNS)
 
 
-@pytest.mark.parametrize("name", ["isot_sample", "celebrity", "random_political"])
-def test_same_result_on_real_articles(name: str) -> None:
+def _real_texts(name: str, rows: int) -> list[str]:
     path = DATASETS / name
-    files = sorted(path.glob("*.csv.gz")) if path.is_dir() else []
+    files = sorted(path.glob("*.csv.gz")) + sorted(path.glob("*.tsv.gz"))
     if not files:
         pytest.skip(f"{path} not found")
-    frame = pd.read_csv(files[0], nrows=600)
-    column = "text" if "text" in frame else frame.columns[-1]
-    texts = frame[column].fillna("").astype(str).tolist()
+    if files[0].name.endswith(".tsv.gz"):
+        frame = pd.read_csv(files[0], sep="\t", header=None, quoting=3, nrows=rows)
+        column = 2  # LIAR's statement
+    else:
+        frame = pd.read_csv(files[0], nrows=rows)
+        column = "text" if "text" in frame else frame.columns[-1]
+    return frame[column].fillna("").astype(str).tolist()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "isot_sample",
+        "celebrity",
+        "random_political",
+        "fakenewsamt",
+        "fakehealth_healthstory",
+        "fakespeak_eng",
+        "coaid_news",
+        "covid_constraint",
+        "liar",
+    ],
+)
+def test_same_result_on_real_articles(name: str) -> None:
+    texts = _real_texts(name, 200)
+    assert len(texts) >= 150  # random_political has 150 rows
     for text in texts:
         assert _apply(text, RAW_PATTERNS) == naive(text, RAW_PATTERNS)
+        seed_form = " ".join(re.sub("[^a-z]", " ", text.lower()).split())
+        assert _apply(seed_form, NORMALIZED_PATTERNS) == naive(seed_form, NORMALIZED_PATTERNS)
+
+
+def test_start_places_find_matches_far_into_a_long_text() -> None:
+    # The case the start places exist for: few matches in a long text, one of them a
+    # credit that begins three words before its slash.
+    filler = "The senate voted on the bill again today. " * 2000
+    text = filler + "Photo: Chip  Somodevilla/Getty Images. " + filler + "via AP Photo."
+    spans = matches(RAW_PATTERNS[[p.name for p in RAW_PATTERNS].index("photo_credit")], text)
+    assert [text[a:b] for a, b in spans] == ["Chip  Somodevilla/Getty Images", "AP Photo"]
+    assert _apply(text, RAW_PATTERNS) == naive(text, RAW_PATTERNS)
+
+
+def test_every_pattern_match_is_longer_than_zero() -> None:
+    # Trying a regex only at candidate places equals finditer only if no match is empty.
+    from re import _parser  # type: ignore[attr-defined]
+
+    for pattern in (*RAW_PATTERNS, *NORMALIZED_PATTERNS):
+        low, _high = _parser.parse(pattern.regex.pattern, pattern.regex.flags).getwidth()
+        assert low > 0, pattern.name
+
+
+@pytest.mark.slow
+def test_the_case_folding_assumptions_hold_for_every_code_point() -> None:
+    # ``starts`` are found in the casefolded text: every character that re.IGNORECASE
+    # matches to an ASCII letter must casefold to that letter, except _FOLD_MISMATCH
+    # (texts with those skip the shortcut); _IGNORECASE_LETTERS is [A-Za-z] under
+    # IGNORECASE; and \s is str.isspace.
+    letters = {c: re.compile(c, re.IGNORECASE) for c in "abcdefghijklmnopqrstuvwxyz"}
+    ascii_range = re.compile("[A-Za-z]", re.IGNORECASE)
+    space = re.compile(r"\s")
+    mismatch, ignorecase_letters = set(), set()
+    for code in range(sys.maxunicode + 1):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        c = chr(code)
+        assert bool(space.fullmatch(c)) == c.isspace(), hex(code)
+        if not ascii_range.fullmatch(c):
+            continue
+        ignorecase_letters.add(c)
+        matched = [a for a, r in letters.items() if r.fullmatch(c)]
+        if c.casefold() not in matched:
+            mismatch.add(c)
+    assert mismatch == set(_FOLD_MISMATCH)
+    assert ignorecase_letters == set(_IGNORECASE_LETTERS)

@@ -14,11 +14,12 @@ the same for a raw article and for its normalized copy.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from veracity.text.normalize import is_normalized, normalize
 
-__all__ = ["NORMALIZED_PATTERNS", "RAW_PATTERNS", "ScrubPattern", "prepare", "scrub"]
+__all__ = ["NORMALIZED_PATTERNS", "RAW_PATTERNS", "ScrubPattern", "matches", "prepare", "scrub"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,13 @@ class ScrubPattern:
     every match ends the text and starts within its last ``tail`` words, so the regex
     only searches there (it is anchored at the end, and searching a long text from
     every position for it costs more than all the other patterns together).
+
+    ``starts``, when set, are lower-case strings at one of which every match begins
+    (after ``str.casefold``), and ``words_before`` = ``(mark, n)`` adds the beginnings of
+    the ``n`` words (letter runs, whitespace between) before each ``mark``. The regex is
+    then tried only at those places (``regex.match``) instead of at every character,
+    which finds the same matches: a regex whose alternatives do not begin with a literal
+    is otherwise tried at every position of a long text.
     """
 
     name: str
@@ -38,6 +46,8 @@ class ScrubPattern:
     doc: str
     triggers: tuple[str, ...] = ()
     tail: int | None = None
+    starts: tuple[str, ...] | None = None
+    words_before: tuple[str, int] | None = None
 
 
 def _p(
@@ -48,12 +58,19 @@ def _p(
     *,
     triggers: tuple[str, ...] = (),
     tail: int | None = None,
+    starts: tuple[str, ...] | None = None,
+    words_before: tuple[str, int] | None = None,
 ) -> ScrubPattern:
-    return ScrubPattern(name, re.compile(pattern, flags), doc, triggers, tail)
+    return ScrubPattern(name, re.compile(pattern, flags), doc, triggers, tail, starts, words_before)
 
 
 # Every credit agency of _CREDIT_AGENCY contains one of these.
 _AGENCY_TRIGGERS = ("getty", "photo", "afp", "reuters", "shutterstock", "wikimedia")
+# Where a photo credit can begin: its first word, or an agency named on its own.
+_CREDIT_STARTS = (
+    "photo", "image", "picture", "video", "getty", "ap", "afp", "shutterstock", "wikimedia",
+    "screen",
+)  # fmt: skip
 
 
 # The COVID disclaimer of Medical News Today and Healthline, as CoAID stores it: lower-cased,
@@ -101,6 +118,7 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
         "Any '(Reuters)' or the word 'Reuters'.",
         _I,
         triggers=("reuters",),
+        starts=("(", "reuters"),
     ),
     _p(
         "featured_image",
@@ -108,6 +126,7 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
         "'Featured image via …' credit line to the end of its line (1,289 ISOT fake rows).",
         _I,
         triggers=("featured",),
+        starts=("featured",),
     ),
     _p(
         "photo_credit",
@@ -123,6 +142,8 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
         "'AP Photo', 'via screengrab'.",
         _I,
         triggers=(*_AGENCY_TRIGGERS, "screen"),
+        starts=_CREDIT_STARTS,
+        words_before=("/", 3),  # 'Chip Somodevilla/Getty Images'
     ),
     _p(
         "21wire",
@@ -130,6 +151,7 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
         "21st Century Wire's signature and its 'SUPPORT OUR WORK … @21WIRE.TV' footer.",
         _I,
         triggers=("century", "support", "21wire"),
+        starts=("21st", "support", "21wire"),
     ),
     _p(
         "url",
@@ -137,6 +159,7 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
         "URLs and embedded tweet pictures (pic.twitter.com/…): only fake ISOT rows have them.",
         _I,
         triggers=("pic.twitter.com", "http", "www."),
+        starts=("pic.twitter.com", "http", "www."),
     ),
     _p(
         "handle",
@@ -187,12 +210,19 @@ NORMALIZED_PATTERNS: tuple[ScrubPattern, ...] = (
         "Seed-form dateline: 'washington  reuters    ', 'sacramento  calif   reuters    '.",
         triggers=("reuters",),
     ),
-    _p("reuters", r"\breuters\b", "The token 'reuters' anywhere.", triggers=("reuters",)),
+    _p(
+        "reuters",
+        r"\breuters\b",
+        "The token 'reuters' anywhere.",
+        triggers=("reuters",),
+        starts=("reuters",),
+    ),
     _p(
         "featured_image",
         r"\bfeatured +image(?: +via)?\b(?: +[a-z]+){0,6} *\Z|\bfeatured +image(?: +via)?\b",
         "'featured image via …' (with up to six credit words when it ends the text).",
         triggers=("featured",),
+        starts=("featured",),
     ),
     _p(
         "photo_credit",
@@ -203,6 +233,7 @@ NORMALIZED_PATTERNS: tuple[ScrubPattern, ...] = (
         r"|\bscreen *(?:shot|grab|capture)s?\b",
         "Photo credits in seed form: 'photo by chip somodevilla getty images', 'getty images'.",
         triggers=(*_AGENCY_TRIGGERS, "screen"),
+        starts=_CREDIT_STARTS,
     ),
     _p(
         "21wire",
@@ -210,6 +241,7 @@ NORMALIZED_PATTERNS: tuple[ScrubPattern, ...] = (
         r"member(?: +wire +tv)?\b|\bwire +tv\b",
         "21st Century Wire ('  st century wire says', digits are gone) and its footer.",
         triggers=("wire", "support"),
+        starts=("st ", "support", "wire"),
     ),
     _p(
         "url",
@@ -217,6 +249,7 @@ NORMALIZED_PATTERNS: tuple[ScrubPattern, ...] = (
         r"|\b(?:https?|www)\b(?: +(?:www|t|co|com|org|net|html?))*\b",
         "What URLs leave behind in seed form: 'https   t co', 'pic twitter com xyz'.",
         triggers=("twitter", "http", "www"),
+        starts=("pic", "http", "www"),
     ),
     _p(
         "trailing_boilerplate",
@@ -241,6 +274,7 @@ NORMALIZED_PATTERNS: tuple[ScrubPattern, ...] = (
         r"\ben +espa +ol\b|\bhealthday +(?:reporter|news)\b",
         "HealthDay's 'en espa ol', 'healthday reporter' and 'healthday news' in seed form.",
         triggers=("healthday", "espa"),
+        starts=("en ", "healthday"),
     ),
 )
 
@@ -255,16 +289,75 @@ def _tail_start(text: str, words: int) -> int:
     return len(parts[0]) if len(parts) > words else 0
 
 
+# The two characters that re.IGNORECASE matches to an ASCII letter ("i") but whose
+# casefold is not that letter; with either in a text, ``starts`` cannot be used.
+_FOLD_MISMATCH = ("\u0130", "\u0131")
+# What [A-Za-z] matches under re.IGNORECASE: the ASCII letters and four others.
+_IGNORECASE_LETTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ\u0130\u0131\u017f\u212a"
+)
+
+
+def _find_all(haystack: str, needle: str) -> Iterator[int]:
+    at = haystack.find(needle)
+    while at >= 0:
+        yield at
+        at = haystack.find(needle, at + 1)
+
+
+def _run_starts_before(text: str, end: int, runs: int) -> Iterator[int]:
+    """Where each of the (up to) ``runs`` letter runs before ``end`` begins, walking back
+    over whitespace before each run (as ``\\s`` does: ``str.isspace``)."""
+    at = end
+    for _ in range(runs):
+        while at > 0 and text[at - 1].isspace():
+            at -= 1
+        run_end = at
+        while at > 0 and text[at - 1] in _IGNORECASE_LETTERS:
+            at -= 1
+        if at == run_end:
+            return
+        yield at
+
+
+def matches(pattern: ScrubPattern, text: str, folded: str | None = None) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each match of ``pattern`` in ``text``, as
+    ``pattern.regex.finditer(text)`` finds them, with its shortcuts (``triggers``,
+    ``tail``, ``starts``) applied; ``folded`` is ``text.casefold()`` if already known."""
+    folded = text.casefold() if folded is None else folded
+    if pattern.triggers and not any(t in folded for t in pattern.triggers):
+        return []
+    if pattern.tail is not None:
+        start = _tail_start(text, pattern.tail)
+        return [(start + m.start(), start + m.end()) for m in pattern.regex.finditer(text[start:])]
+    if pattern.starts is None or len(folded) != len(text) or any(c in text for c in _FOLD_MISMATCH):
+        return [m.span() for m in pattern.regex.finditer(text)]
+    candidates = {at for s in pattern.starts for at in _find_all(folded, s)}
+    if pattern.words_before is not None:
+        mark, runs = pattern.words_before
+        for at in _find_all(text, mark):
+            candidates.update(_run_starts_before(text, at, runs))
+    spans: list[tuple[int, int]] = []
+    after = 0
+    for at in sorted(candidates):
+        if at >= after and (m := pattern.regex.match(text, at)) is not None:
+            spans.append(m.span())
+            after = m.end()
+    return spans
+
+
 def _apply(text: str, patterns: tuple[ScrubPattern, ...]) -> str:
     folded = text.casefold()
     for pattern in patterns:
-        if pattern.triggers and not any(t in folded for t in pattern.triggers):
+        spans = matches(pattern, text, folded)
+        if not spans:
             continue
-        if pattern.tail is None:
-            new = pattern.regex.sub(" ", text)
-        else:
-            start = _tail_start(text, pattern.tail)
-            new = text[:start] + pattern.regex.sub(" ", text[start:])
+        pieces, last = [], 0
+        for start, end in spans:
+            pieces += [text[last:start], " "]
+            last = end
+        pieces.append(text[last:])
+        new = "".join(pieces)
         if new != text:
             text, folded = new, new.casefold()
     return text
