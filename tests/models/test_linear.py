@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -266,9 +265,8 @@ def test_isot_sample_held_out_accuracy_and_clean_evidence(isot_sample_csv: Path)
     train_x, test_x, train_y, test_y = train_test_split(
         texts, labels, test_size=0.25, random_state=0, stratify=labels
     )
-    start = time.perf_counter()
+    # no time limit here: speed is measured in bench/, not in unit tests
     model = TfidfLogisticClassifier(random_state=0).fit(train_x, train_y)
-    assert time.perf_counter() - start < 60
     accuracy = np.mean(model.predict(test_x) == np.array(test_y))
     assert accuracy > 0.85, accuracy
 
