@@ -64,8 +64,7 @@ from numpy.typing import NDArray
 
 from veracity.text import is_normalized, normalize, prepare
 from veracity.text.lang import ENGLISH_FUNCTION_WORDS
-from veracity.text.scrub import NORMALIZED_PATTERNS, RAW_PATTERNS, ScrubPattern
-from veracity.text.scrub import matches as scrub_matches
+from veracity.text.scrub import NORMALIZED_PATTERNS, RAW_PATTERNS, ScrubPattern, apply_patterns
 from veracity.types import FAKE, Evidence, Label
 
 __all__ = [
@@ -176,23 +175,18 @@ def _tracked_apply(
     text: str, pos: NDArray[np.int64], patterns: tuple[ScrubPattern, ...]
 ) -> tuple[str, NDArray[np.int64]]:
     """``scrub``'s pattern pass, keeping each character's offset in the original (-1: new)."""
-    folded = text.casefold()
-    for pattern in patterns:
-        spans = scrub_matches(pattern, text, folded)
-        if not spans:
-            continue
-        pieces, offsets = [], []
-        last = 0
+    new = np.array([-1], dtype=np.int64)
+
+    def follow(spans: list[tuple[int, int]]) -> None:
+        nonlocal pos
+        pieces, last = [], 0
         for start, end in spans:
-            pieces += [text[last:start], " "]
-            offsets += [pos[last:start], np.array([-1], dtype=np.int64)]
+            pieces += [pos[last:start], new]
             last = end
-        pieces.append(text[last:])
-        offsets.append(pos[last:])
-        new = "".join(pieces)
-        if new != text:
-            text, pos, folded = new, np.concatenate(offsets), new.casefold()
-    return text, pos
+        pieces.append(pos[last:])
+        pos = np.concatenate(pieces)
+
+    return apply_patterns(text, patterns, follow), pos
 
 
 def _prepared_word_spans(

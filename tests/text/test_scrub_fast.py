@@ -25,7 +25,7 @@ from veracity.text.scrub import (
     NORMALIZED_PATTERNS,
     RAW_PATTERNS,
     ScrubPattern,
-    _apply,
+    apply_patterns,
     matches,
 )
 
@@ -97,11 +97,11 @@ PIECES = [
 @given(st.lists(st.sampled_from(PIECES), max_size=40))
 def test_same_result_as_every_regex_on_the_whole_text(pieces: list[str]) -> None:
     text = " ".join(pieces)
-    assert _apply(text, RAW_PATTERNS) == naive(text, RAW_PATTERNS)
+    assert apply_patterns(text, RAW_PATTERNS) == naive(text, RAW_PATTERNS)
     lowered = " ".join(
         "".join(c if c.isalpha() and c.isascii() else " " for c in p).lower() for p in pieces
     )
-    assert _apply(lowered, NORMALIZED_PATTERNS) == naive(lowered, NORMALIZED_PATTERNS)
+    assert apply_patterns(lowered, NORMALIZED_PATTERNS) == naive(lowered, NORMALIZED_PATTERNS)
 
 
 def _real_texts(name: str, rows: int) -> list[str]:
@@ -136,9 +136,11 @@ def test_same_result_on_real_articles(name: str) -> None:
     texts = _real_texts(name, 200)
     assert len(texts) >= 150  # random_political has 150 rows
     for text in texts:
-        assert _apply(text, RAW_PATTERNS) == naive(text, RAW_PATTERNS)
+        assert apply_patterns(text, RAW_PATTERNS) == naive(text, RAW_PATTERNS)
         seed_form = " ".join(re.sub("[^a-z]", " ", text.lower()).split())
-        assert _apply(seed_form, NORMALIZED_PATTERNS) == naive(seed_form, NORMALIZED_PATTERNS)
+        assert apply_patterns(seed_form, NORMALIZED_PATTERNS) == naive(
+            seed_form, NORMALIZED_PATTERNS
+        )
 
 
 def test_start_places_find_matches_far_into_a_long_text() -> None:
@@ -148,7 +150,7 @@ def test_start_places_find_matches_far_into_a_long_text() -> None:
     text = filler + "Photo: Chip  Somodevilla/Getty Images. " + filler + "via AP Photo."
     spans = matches(RAW_PATTERNS[[p.name for p in RAW_PATTERNS].index("photo_credit")], text)
     assert [text[a:b] for a, b in spans] == ["Chip  Somodevilla/Getty Images", "AP Photo"]
-    assert _apply(text, RAW_PATTERNS) == naive(text, RAW_PATTERNS)
+    assert apply_patterns(text, RAW_PATTERNS) == naive(text, RAW_PATTERNS)
 
 
 def test_every_pattern_match_is_longer_than_zero() -> None:

@@ -14,12 +14,20 @@ the same for a raw article and for its normalized copy.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from veracity.text.normalize import is_normalized, normalize
 
-__all__ = ["NORMALIZED_PATTERNS", "RAW_PATTERNS", "ScrubPattern", "matches", "prepare", "scrub"]
+__all__ = [
+    "NORMALIZED_PATTERNS",
+    "RAW_PATTERNS",
+    "ScrubPattern",
+    "apply_patterns",
+    "matches",
+    "prepare",
+    "scrub",
+]
 
 
 @dataclass(frozen=True)
@@ -320,17 +328,21 @@ def _run_starts_before(text: str, end: int, runs: int) -> Iterator[int]:
         yield at
 
 
-def matches(pattern: ScrubPattern, text: str, folded: str | None = None) -> list[tuple[int, int]]:
-    """The ``(start, end)`` of each match of ``pattern`` in ``text``, as
-    ``pattern.regex.finditer(text)`` finds them, with its shortcuts (``triggers``,
-    ``tail``, ``starts``) applied; ``folded`` is ``text.casefold()`` if already known."""
-    folded = text.casefold() if folded is None else folded
+def _aligned(text: str, folded: str) -> bool:
+    """Whether ``folded`` (``text.casefold()``) has each character of ``text`` at the same
+    index and each ASCII letter where re.IGNORECASE sees one: then ``starts`` apply."""
+    return len(folded) == len(text) and (
+        text.isascii() or not any(c in text for c in _FOLD_MISMATCH)
+    )
+
+
+def _matches(pattern: ScrubPattern, text: str, folded: str, aligned: bool) -> list[tuple[int, int]]:
     if pattern.triggers and not any(t in folded for t in pattern.triggers):
         return []
     if pattern.tail is not None:
         start = _tail_start(text, pattern.tail)
         return [(start + m.start(), start + m.end()) for m in pattern.regex.finditer(text[start:])]
-    if pattern.starts is None or len(folded) != len(text) or any(c in text for c in _FOLD_MISMATCH):
+    if pattern.starts is None or not aligned:
         return [m.span() for m in pattern.regex.finditer(text)]
     candidates = {at for s in pattern.starts for at in _find_all(folded, s)}
     if pattern.words_before is not None:
@@ -346,20 +358,47 @@ def matches(pattern: ScrubPattern, text: str, folded: str | None = None) -> list
     return spans
 
 
-def _apply(text: str, patterns: tuple[ScrubPattern, ...]) -> str:
+def matches(pattern: ScrubPattern, text: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each match of ``pattern`` in ``text``, as
+    ``pattern.regex.finditer(text)`` finds them, with its shortcuts (``triggers``,
+    ``tail``, ``starts``) applied."""
     folded = text.casefold()
+    return _matches(pattern, text, folded, _aligned(text, folded))
+
+
+def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [text[last:start], " "]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def apply_patterns(
+    text: str,
+    patterns: tuple[ScrubPattern, ...],
+    seen: Callable[[list[tuple[int, int]]], None] | None = None,
+) -> str:
+    """Replace each match of each pattern, in order, by one space.
+
+    ``seen``, if given, is called with each pass's match spans, in the text as it was
+    before that pass (``veracity.explain`` follows each character's origin with it).
+    """
+    folded = text.casefold()
+    aligned = _aligned(text, folded)
     for pattern in patterns:
-        spans = matches(pattern, text, folded)
+        spans = _matches(pattern, text, folded, aligned)
         if not spans:
             continue
-        pieces, last = [], 0
-        for start, end in spans:
-            pieces += [text[last:start], " "]
-            last = end
-        pieces.append(text[last:])
-        new = "".join(pieces)
-        if new != text:
-            text, folded = new, new.casefold()
+        if seen is not None:
+            seen(spans)
+        text = _replaced(text, spans)
+        if aligned:  # the same cuts in the casefolded text: no need to fold it again
+            folded = _replaced(folded, spans)
+        else:
+            folded = text.casefold()
+            aligned = _aligned(text, folded)
     return text
 
 
@@ -378,8 +417,8 @@ def scrub(text: str) -> str:
     '     the senate voted '
     """
     if is_normalized(text):
-        return _apply(text, NORMALIZED_PATTERNS)
-    return _apply(text, RAW_PATTERNS).strip()
+        return apply_patterns(text, NORMALIZED_PATTERNS)
+    return apply_patterns(text, RAW_PATTERNS).strip()
 
 
 def prepare(text: str) -> str:
@@ -396,5 +435,5 @@ def prepare(text: str) -> str:
     'the senate voted'
     """
     if not is_normalized(text):
-        text = normalize(_apply(text, RAW_PATTERNS))
-    return " ".join(_apply(text, NORMALIZED_PATTERNS).split())
+        text = normalize(apply_patterns(text, RAW_PATTERNS))
+    return " ".join(apply_patterns(text, NORMALIZED_PATTERNS).split())
