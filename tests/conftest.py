@@ -101,6 +101,18 @@ SLOW_MODULES = frozenset(
     }
 )
 SLOW_FOLDERS = ("e2e", "fuzz")
+# The tests that take half a minute or more (pytest --durations on 2 cores): they are
+# collected first, so that with `pytest -n 2` each worker starts one and the run does not
+# end with one worker busy on a long test while the other is idle.
+LONG_FIRST = (
+    "models/test_claims.py::test_liar_six_way_metadata_beats_text_only",
+    "evaluate/test_audit.py::test_isot_sample_shortcuts",
+    "models/test_embed.py::test_trained_on_isot_beats_chance_elsewhere",
+    "models/test_linear.py::test_isot_sample_held_out_accuracy_and_clean_evidence",
+    "models/test_style.py::test_trained_on_isot_beats_chance_elsewhere",
+    "e2e/test_crash_safety.py::test_acknowledged_writes_survive_kill_9",
+    "serve/test_schemathesis.py::test_no_server_errors",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -109,8 +121,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     Besides the tests marked ``slow`` by hand (they train on real data): whole slow
     modules and folders, browser tests, scikit-learn's estimator checks
     (``test_sklearn_contract``) and the PostgreSQL variants of the database tests.
+    The tests of :data:`LONG_FIRST` are moved to the front, in that order.
     """
     root = Path(__file__).parent
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+
+    def first(item: pytest.Item) -> int:
+        return rank.get(item.nodeid.split("tests/", 1)[-1], len(rank))
+
+    items.sort(key=first)
     for item in items:
         where = item.path.relative_to(root).as_posix()
         if (

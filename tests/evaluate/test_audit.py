@@ -161,7 +161,7 @@ def isot() -> AuditReport:
     settings = _real_settings()
     if not (Path(str(settings.datasets_dir)) / "isot_sample").is_dir():
         pytest.skip("isot_sample is not in the datasets folder")
-    return audit_dataset(load_dataset("isot_sample", settings=settings), max_rows=2500)
+    return audit_dataset(load_dataset("isot_sample", settings=settings), max_rows=1500)
 
 
 def test_isot_sample_shortcuts(isot: AuditReport) -> None:
