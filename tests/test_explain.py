@@ -429,3 +429,18 @@ def test_a_long_text_is_aligned_from_a_prefix_with_the_same_spans() -> None:
     # a short text, or a prefix whose words differ from the text's, is tracked whole
     assert _head_word_spans(paragraph, prepare(paragraph).split(), 5, MAX_ATTRIBUTED_CHARS) is None
     assert _head_word_spans(text, ["other", *words[1:]], kept, MAX_ATTRIBUTED_CHARS) is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=".!?\u2026\"'\u201d\u2019)] \n\t\u2003ab", max_size=30))
+def test_sentence_ends_are_where_the_look_behind_definition_puts_them(text: str) -> None:
+    # _SENTENCE_END starts at the mark so the regex can skip ahead; its ends must be the
+    # ends of the definition: after a mark, closing quotes or brackets, then whitespace.
+    import re
+
+    from veracity.explain import _SENTENCE_END
+
+    definition = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+|\n\s*")
+    assert [m.end() for m in _SENTENCE_END.finditer(text)] == [
+        m.end() for m in definition.finditer(text)
+    ]

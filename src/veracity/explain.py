@@ -655,7 +655,10 @@ def calibrator_log_odds(model: Any, target: Any) -> Callable[[float], float] | N
 
 # -- ranking ---------------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+|\n\s*")
+# Where a sentence ends (only each match's end is used): its mark, closing quotes or
+# brackets, then whitespace; or a line break. Starting with the mark rather than a
+# look-behind for it lets the regex skip to the next mark.
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s+|\n\s*")
 _JOIN = re.compile(r"[ \t]{1,3}|[ \t]?[-\u2013\u2014/&][ \t]?|\.")
 
 
@@ -730,8 +733,12 @@ def _sentences(attribution: Attribution) -> list[tuple[int, int, float]]:
         units[-1].append(i)
     if len(units) < 2:  # the whole text is one sentence: nothing to point at
         return []
+    firsts = [u[0] for u in units if u]  # each unit is a run of consecutive words
+    sums = np.add.reduceat(np.asarray(weights, dtype=np.float64), firsts)
+    lasts = [u[-1] for u in units if u]
     return [
-        (int(spans[u[0]][0]), int(spans[u[-1]][1]), float(weights[u].sum())) for u in units if u
+        (int(spans[a][0]), int(spans[b][1]), float(w))
+        for a, b, w in zip(firsts, lasts, sums.tolist(), strict=True)
     ]
 
 
