@@ -22,12 +22,8 @@ import pandas as pd
 
 from veracity.errors import InputError
 from veracity.text import prepare
+from veracity.text._compiled import ngrams as _ngrams  # None: not built
 from veracity.types import FAKE, RELIABLE
-
-try:
-    from veracity.text import _ngrams
-except ImportError:  # installed without a C compiler: datasketch hashes each shingle
-    _ngrams = None  # type: ignore[assignment]
 
 __all__ = [
     "SHINGLE_WORDS",

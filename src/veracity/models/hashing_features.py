@@ -29,6 +29,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.preprocessing import normalize
 
 from veracity.models._charcache import MAX_CACHE_BYTES, WordRows
+from veracity.text._compiled import ngrams as _ngrams  # None: not built
 
 __all__ = [
     "COMPILED",
@@ -41,10 +42,6 @@ __all__ = [
     "sublinear_l2",
 ]
 
-try:
-    from veracity.text import _ngrams
-except ImportError:  # installed without a C compiler: scikit-learn's hashing, same numbers
-    _ngrams = None  # type: ignore[assignment]
 
 #: Whether the compiled n-gram hasher (:mod:`veracity.text._ngrams`) is in use.
 COMPILED = _ngrams is not None
