@@ -141,9 +141,24 @@ def is_function_word(word: str) -> bool:
     >>> [is_function_word(w) for w in ("The", "said", "don't", "U", "Senate", "Höhe")]
     [True, True, True, True, False, False]
     """
+    if len(word) > _CACHED_WORD_CHARS:
+        return _is_function_word(word)
+    return _is_function_word_cached(word)
+
+
+#: Words up to this long have their answer cached (at most _CACHED_WORDS of them, so the
+#: cache stays under a few MB); a text repeats its words, and the lookup is the cost.
+_CACHED_WORD_CHARS = 40
+_CACHED_WORDS = 16_384
+
+
+def _is_function_word(word: str) -> bool:
     parts = _LETTERS.findall(word.lower())
     words = _function_words()
     return all(len(p) == 1 or p in words for p in parts)
+
+
+_is_function_word_cached = functools.lru_cache(maxsize=_CACHED_WORDS)(_is_function_word)
 
 
 # -- alignment: the model's words back to the original text ----------------------------
@@ -494,11 +509,14 @@ def ngram_positions(
     preprocess = vectorizer.build_preprocessor()
     tokens: list[str] = []
     owner: list[int] = []
+    of_word: dict[str, list[str]] = {}  # a text repeats its words: tokenize each once
     for i in range(alignment.attributed):
-        for t in token.findall(preprocess(alignment.words[i])):
-            if t not in stop:
-                tokens.append(t)
-                owner.append(i)
+        word = alignment.words[i]
+        found = of_word.get(word)
+        if found is None:
+            found = of_word[word] = [t for t in token.findall(preprocess(word)) if t not in stop]
+        tokens += found
+        owner += [i] * len(found)
     grams: list[tuple[str, list[int]]] = []
     lo, hi = ngram_range
     for n in range(lo, hi + 1):
@@ -684,7 +702,7 @@ def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
             j = runs[-1][-1]
             gap = text[spans[j][1] : spans[i][0]]
             same_sign = (weights[j] > 0) == (weights[i] > 0)
-            if j == i - 1 and same_sign and _JOIN.fullmatch(gap):
+            if j == i - 1 and same_sign and (gap == " " or _JOIN.fullmatch(gap)):
                 runs[-1].append(i)
                 continue
         runs.append([i])
