@@ -337,8 +337,7 @@ def _aligned(text: str, folded: str) -> bool:
 
 
 def _matches(pattern: ScrubPattern, text: str, folded: str, aligned: bool) -> list[tuple[int, int]]:
-    if pattern.triggers and not any(t in folded for t in pattern.triggers):
-        return []
+    """As :func:`matches`, its triggers already found in ``folded``."""
     if pattern.tail is not None:
         start = _tail_start(text, pattern.tail)
         return [(start + m.start(), start + m.end()) for m in pattern.regex.finditer(text[start:])]
@@ -363,6 +362,8 @@ def matches(pattern: ScrubPattern, text: str) -> list[tuple[int, int]]:
     ``pattern.regex.finditer(text)`` finds them, with its shortcuts (``triggers``,
     ``tail``, ``starts``) applied."""
     folded = text.casefold()
+    if pattern.triggers and not any(t in folded for t in pattern.triggers):
+        return []
     return _matches(pattern, text, folded, _aligned(text, folded))
 
 
@@ -387,7 +388,11 @@ def apply_patterns(
     """
     folded = text.casefold()
     aligned = _aligned(text, folded)
+    triggers = _TRIGGERS.get(id(patterns)) or frozenset(t for p in patterns for t in p.triggers)
+    present = {t for t in triggers if t in folded}  # each trigger sought once, not per pattern
     for pattern in patterns:
+        if pattern.triggers and present.isdisjoint(pattern.triggers):
+            continue
         spans = _matches(pattern, text, folded, aligned)
         if not spans:
             continue
@@ -399,7 +404,15 @@ def apply_patterns(
         else:
             folded = text.casefold()
             aligned = _aligned(text, folded)
+        present = {t for t in triggers if t in folded}
     return text
+
+
+# Every trigger of each pattern list, for apply_patterns.
+_TRIGGERS = {
+    id(patterns): frozenset(t for p in patterns for t in p.triggers)
+    for patterns in (RAW_PATTERNS, NORMALIZED_PATTERNS)
+}
 
 
 def scrub(text: str) -> str:
