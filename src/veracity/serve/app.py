@@ -28,6 +28,7 @@ from veracity.serve import api, pages
 from veracity.serve.auth import RateLimiter, require_api_key
 from veracity.serve.csrf import new_secret
 from veracity.serve.headers import SecurityHeadersMiddleware
+from veracity.serve.malloc import cap_malloc_arenas
 from veracity.serve.problems import BodyLimitMiddleware, TimeoutMiddleware, install_handlers
 from veracity.serve.state import Service
 from veracity.settings import Settings
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        cap_malloc_arenas()  # before the check threads allocate
         service.start()
         with service.session() as session:  # the same in every worker on the database
             app.state.csrf_secret = shared_secret(session, "csrf")
