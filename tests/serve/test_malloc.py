@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -51,8 +52,6 @@ PROBE = textwrap.dedent(
 
 
 def _arenas(mode: str, env: dict[str, str] | None = None) -> tuple[str, int]:
-    import os
-
     run_env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
     run_env.update(env or {})
     out = subprocess.run(

@@ -24,7 +24,6 @@ __all__ = [
     "RAW_PATTERNS",
     "ScrubPattern",
     "apply_patterns",
-    "matches",
     "prepare",
     "scrub",
 ]
@@ -337,7 +336,8 @@ def _aligned(text: str, folded: str) -> bool:
 
 
 def _matches(pattern: ScrubPattern, text: str, folded: str, aligned: bool) -> list[tuple[int, int]]:
-    """As :func:`matches`, its triggers already found in ``folded``."""
+    """The ``(start, end)`` of each match of ``pattern`` in ``text``, as
+    ``pattern.regex.finditer(text)`` finds them (its triggers already found in ``folded``)."""
     if pattern.tail is not None:
         start = _tail_start(text, pattern.tail)
         return [(start + m.start(), start + m.end()) for m in pattern.regex.finditer(text[start:])]
@@ -355,16 +355,6 @@ def _matches(pattern: ScrubPattern, text: str, folded: str, aligned: bool) -> li
             spans.append(m.span())
             after = m.end()
     return spans
-
-
-def matches(pattern: ScrubPattern, text: str) -> list[tuple[int, int]]:
-    """The ``(start, end)`` of each match of ``pattern`` in ``text``, as
-    ``pattern.regex.finditer(text)`` finds them, with its shortcuts (``triggers``,
-    ``tail``, ``starts``) applied."""
-    folded = text.casefold()
-    if pattern.triggers and not any(t in folded for t in pattern.triggers):
-        return []
-    return _matches(pattern, text, folded, _aligned(text, folded))
 
 
 def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
@@ -388,7 +378,7 @@ def apply_patterns(
     """
     folded = text.casefold()
     aligned = _aligned(text, folded)
-    triggers = _TRIGGERS.get(id(patterns)) or frozenset(t for p in patterns for t in p.triggers)
+    triggers = {t for p in patterns for t in p.triggers}
     present = {t for t in triggers if t in folded}  # each trigger sought once, not per pattern
     for pattern in patterns:
         if pattern.triggers and present.isdisjoint(pattern.triggers):
@@ -406,13 +396,6 @@ def apply_patterns(
             aligned = _aligned(text, folded)
         present = {t for t in triggers if t in folded}
     return text
-
-
-# Every trigger of each pattern list, for apply_patterns.
-_TRIGGERS = {
-    id(patterns): frozenset(t for p in patterns for t in p.triggers)
-    for patterns in (RAW_PATTERNS, NORMALIZED_PATTERNS)
-}
 
 
 def scrub(text: str) -> str:
