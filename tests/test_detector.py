@@ -266,9 +266,9 @@ def test_module_check_loads_once_and_accepts_any_model_form(
     loads: list[Path] = []
     real_load = veracity.detector.artifact.load_model
 
-    def counting_load(path: Path) -> LoadedModel:
+    def counting_load(path: Path, *, fast: bool = False) -> LoadedModel:
         loads.append(path)
-        return real_load(path)
+        return real_load(path, fast=fast)
 
     veracity.detector._cached_model.cache_clear()
     monkeypatch.setattr(veracity.detector.artifact, "load_model", counting_load)
@@ -308,11 +308,11 @@ def test_a_lone_surrogate_is_refused_not_quoted_back(tmp_path: Path) -> None:
 def test_check_many_prepares_each_text_once_with_evidence(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bundled model's evidence reuses what scoring prepared (features once)."""
     import veracity.explain
-    import veracity.models.hashing
+    import veracity.models.hashing_core
 
     bundled = veracity.detector.load_model()
     calls: list[str] = []
-    for module in (veracity.models.hashing, veracity.explain):
+    for module in (veracity.models.hashing_core, veracity.explain):
         original = module.prepare  # type: ignore[attr-defined]
 
         def counting(text: str, _original: Any = original) -> str:

@@ -444,3 +444,11 @@ def test_sentence_ends_are_where_the_look_behind_definition_puts_them(text: str)
     assert [m.end() for m in _SENTENCE_END.finditer(text)] == [
         m.end() for m in definition.finditer(text)
     ]
+
+
+def test_the_copied_stop_word_list_is_scikit_learns() -> None:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from veracity.text.lang import SKLEARN_ENGLISH_STOP_WORDS
+
+    assert SKLEARN_ENGLISH_STOP_WORDS == ENGLISH_STOP_WORDS

@@ -255,17 +255,23 @@ NOT_FOR_CHECK = (
     "pytest",
 )
 
-_CHECK_THEN_LIST_MODULES = """
+_RUN_THEN_LIST_MODULES = """
 import json, sys
+{run}
+names = {{m.split(".")[0] for m in sys.modules}}
+names |= {{".".join(m.split(".")[:2]) for m in sys.modules if m.startswith(("sklearn.", "scipy."))}}
+sys.stderr.write("MODULES " + json.dumps(sorted(names)))
+"""
+_CHECK = """
 sys.argv = ["veracity", "check", "--json", "--file", sys.argv[1]]
 from veracity.cli import main
 try:
     main()
-finally:
-    names = {m.split(".")[0] for m in sys.modules}
-    names |= {".".join(m.split(".")[:2]) for m in sys.modules if m.startswith("sklearn.")}
-    sys.stderr.write("MODULES " + json.dumps(sorted(names)))
+except SystemExit as exc:
+    assert not exc.code, exc.code
 """
+#: The bundled model is read as arrays (veracity.models.fast): checking it needs none of these.
+NOT_FOR_BUNDLED_CHECK = ("sklearn", "skops", "pandas", "scipy.stats", "scipy.optimize")
 
 #: scikit-learn packages that only skops' walk over every estimator would import.
 _ONLY_THE_ESTIMATOR_WALK = (
@@ -277,20 +283,41 @@ _ONLY_THE_ESTIMATOR_WALK = (
 )
 
 
-def test_check_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
-    article = SEED
-    if not article.is_file():
-        article = tmp_path / "article.txt"
-        article.write_text(
-            "WASHINGTON (Reuters) - The Senate passed the budget bill on Tuesday, "
-            "officials said, after weeks of talks between the two parties.",
-            encoding="utf-8",
-        )
-    result = _python(_CHECK_THEN_LIST_MODULES, str(article), cwd=tmp_path)
+def _modules_after(run: str, *args: str, cwd: Path) -> set[str]:
+    result = _python(_RUN_THEN_LIST_MODULES.format(run=run), *args, cwd=cwd)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["verdict"] in {"reliable", "fake", "not sure"}
+    return set(json.loads(result.stderr.rsplit("MODULES ", 1)[1]))
+
+
+def test_check_imports_nothing_it_does_not_use(tmp_path: Path) -> None:
+    article = tmp_path / "article.txt"
+    article.write_text(
+        "WASHINGTON (Reuters) - The Senate passed the budget bill on Tuesday, "
+        "officials said, after weeks of talks between the two parties.",
+        encoding="utf-8",
+    )
+    run = _CHECK + "print(json.dumps({'fast': 'veracity.models.fast' in sys.modules}))\n"
+    result = _python(_RUN_THEN_LIST_MODULES.format(run=run), str(article), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    printed, _, last = result.stdout.strip().rpartition("\n")
+    verdict, used = json.loads(printed), json.loads(last)
+    assert verdict["verdict"] in {"reliable", "fake", "not sure"}
+    assert verdict["evidence"], "the check ran the model and explained it"
+    assert used == {"fast": True}
     loaded = set(json.loads(result.stderr.rsplit("MODULES ", 1)[1]))
-    assert "sklearn" in loaded  # it did load and run the model
+    unused = set(NOT_FOR_CHECK) | set(NOT_FOR_BUNDLED_CHECK)
+    assert loaded.isdisjoint(unused), sorted(loaded & unused)
+
+
+def test_loading_through_skops_does_not_walk_every_estimator(tmp_path: Path) -> None:
+    run = (
+        "from veracity.detector import default_model_path\n"
+        "from veracity.models.artifact import load_model\n"
+        "model = load_model(default_model_path())\n"
+        "assert type(model.estimator).__name__ == 'OffDomainHashingClassifier'\n"
+    )
+    loaded = _modules_after(run, cwd=tmp_path)
+    assert "skops" in loaded and "sklearn" in loaded  # it did go through skops
     assert loaded.isdisjoint(NOT_FOR_CHECK), sorted(loaded & set(NOT_FOR_CHECK))
     walked = loaded & set(_ONLY_THE_ESTIMATOR_WALK)
     assert not walked, f"loading the model walked every scikit-learn estimator: {sorted(walked)}"

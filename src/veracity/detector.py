@@ -113,11 +113,20 @@ class Detector:
 
     @classmethod
     def from_path(
-        cls, path: str | Path | None = None, settings: Settings | None = None
+        cls,
+        path: str | Path | None = None,
+        settings: Settings | None = None,
+        *,
+        fast: bool = False,
     ) -> Detector:
-        """Load and verify the model at ``path`` (default: ``settings.model_dir``, else bundled)."""
+        """Load and verify the model at ``path`` (default: ``settings.model_dir``, else bundled).
+
+        ``fast`` loads a ``hashing-sgd.v2`` model (the bundled one) for checking only,
+        without scikit-learn (see :func:`veracity.models.artifact.load_model`): the same
+        verdicts, a fraction of the start-up time and memory.
+        """
         settings = settings if settings is not None else Settings()
-        return cls(artifact.load_model(_resolve_model_path(path, settings)), settings)
+        return cls(artifact.load_model(_resolve_model_path(path, settings), fast=fast), settings)
 
     @property
     def model_id(self) -> str:
@@ -316,7 +325,7 @@ class Detector:
 
 @functools.lru_cache(maxsize=4)
 def _cached_model(path: Path) -> LoadedModel:
-    return artifact.load_model(path)
+    return artifact.load_model(path, fast=True)
 
 
 def load_model(path: str | Path | None = None, settings: Settings | None = None) -> Detector:

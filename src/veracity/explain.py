@@ -63,7 +63,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veracity.text import is_normalized, normalize, prepare
-from veracity.text.lang import ENGLISH_FUNCTION_WORDS
+from veracity.text.lang import ENGLISH_FUNCTION_WORDS, SKLEARN_ENGLISH_STOP_WORDS
 from veracity.text.scrub import NORMALIZED_PATTERNS, RAW_PATTERNS, ScrubPattern, apply_patterns
 from veracity.types import FAKE, Evidence, Label
 
@@ -117,11 +117,7 @@ _EXTRA_FUNCTION = frozenset(
 
 @functools.cache
 def _function_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return (
-        (frozenset(ENGLISH_STOP_WORDS) - _NOT_FUNCTION) | ENGLISH_FUNCTION_WORDS | _EXTRA_FUNCTION
-    )
+    return (SKLEARN_ENGLISH_STOP_WORDS - _NOT_FUNCTION) | ENGLISH_FUNCTION_WORDS | _EXTRA_FUNCTION
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")

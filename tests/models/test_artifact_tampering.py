@@ -65,6 +65,8 @@ def _resign(directory: Path) -> None:
 def _refused(directory: Path, match: str) -> None:
     with pytest.raises(ModelIntegrityError, match=match):
         load_model(directory)
+    with pytest.raises(ModelIntegrityError, match=match):  # checking's loader refuses it too
+        load_model(directory, fast=True)
     with pytest.raises(ModelIntegrityError):
         Detector.from_path(directory)
     result = CliRunner().invoke(app, ["check", "--model", str(directory), ARTICLE])

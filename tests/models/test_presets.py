@@ -53,7 +53,8 @@ def test_unknown_parameter_is_named() -> None:
 def test_importing_models_artifact_and_detector_does_not_load_sklearn() -> None:
     code = (
         "import sys, veracity.models, veracity.models.artifact, veracity.detector, "
-        "veracity.explain; print(sorted(m for m in ('sklearn', 'skops') if m in sys.modules))"
+        "veracity.explain, veracity.models.fast, veracity.models.hashing_core; "
+        "print(sorted(m for m in ('sklearn', 'skops') if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

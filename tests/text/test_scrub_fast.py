@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.real_texts import DATASET_NAMES, real_texts
 
 from veracity.text.scrub import (
     _FOLD_MISMATCH,
@@ -27,8 +26,6 @@ from veracity.text.scrub import (
     ScrubPattern,
     apply_patterns,
 )
-
-DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 
 
 def naive(text: str, patterns: tuple[ScrubPattern, ...]) -> str:
@@ -103,36 +100,9 @@ def test_same_result_as_every_regex_on_the_whole_text(pieces: list[str]) -> None
     assert apply_patterns(lowered, NORMALIZED_PATTERNS) == naive(lowered, NORMALIZED_PATTERNS)
 
 
-def _real_texts(name: str, rows: int) -> list[str]:
-    path = DATASETS / name
-    files = sorted(path.glob("*.csv.gz")) + sorted(path.glob("*.tsv.gz"))
-    if not files:
-        pytest.skip(f"{path} not found")
-    if files[0].name.endswith(".tsv.gz"):
-        frame = pd.read_csv(files[0], sep="\t", header=None, quoting=3, nrows=rows)
-        column = 2  # LIAR's statement
-    else:
-        frame = pd.read_csv(files[0], nrows=rows)
-        column = "text" if "text" in frame else frame.columns[-1]
-    return frame[column].fillna("").astype(str).tolist()
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "isot_sample",
-        "celebrity",
-        "random_political",
-        "fakenewsamt",
-        "fakehealth_healthstory",
-        "fakespeak_eng",
-        "coaid_news",
-        "covid_constraint",
-        "liar",
-    ],
-)
+@pytest.mark.parametrize("name", DATASET_NAMES)
 def test_same_result_on_real_articles(name: str) -> None:
-    texts = _real_texts(name, 200)
+    texts = real_texts(name, 200)
     assert len(texts) >= 150  # random_political has 150 rows
     for text in texts:
         assert apply_patterns(text, RAW_PATTERNS) == naive(text, RAW_PATTERNS)

@@ -95,7 +95,9 @@ def _detector(model_path: str, settings_json: str) -> Detector:
     from veracity.detector import Detector
 
     settings = Settings.model_validate_json(settings_json)
-    return Detector.from_path(model_path, settings.model_copy(update={"evidence_terms": 0}))
+    return Detector.from_path(
+        model_path, settings.model_copy(update={"evidence_terms": 0}), fast=True
+    )
 
 
 def score_frame(frame: pd.DataFrame, detector: Detector) -> tuple[pd.DataFrame, pd.DataFrame]:

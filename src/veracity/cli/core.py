@@ -100,7 +100,7 @@ def check(
     with _errors():
         settings = Settings()
         document = _read_input(text, file, settings)
-        detector = Detector.from_path(model, settings=settings)
+        detector = Detector.from_path(model, settings=settings, fast=True)
         verdict = detector.check(document)
     if as_json:
         out.print_json(json.dumps(verdict.to_dict()))

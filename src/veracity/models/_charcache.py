@@ -31,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
 __all__ = ["MAX_CACHE_BYTES", "CharNgramCache", "WordRows", "cache_for", "char_wb_transform"]
 
@@ -186,5 +185,7 @@ def char_wb_transform(vectorizer: Any, texts: Sequence[str]) -> sp.csr_matrix:
     if tfidf.use_idf:
         counts = sp.csr_matrix(counts.multiply(tfidf.idf_[None, :]))
     if tfidf.norm is not None:
+        from sklearn.preprocessing import normalize
+
         counts = normalize(counts, norm=tfidf.norm, copy=False)
     return sp.csr_matrix(counts.astype(vectorizer.dtype))

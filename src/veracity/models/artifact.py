@@ -93,6 +93,9 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
 )
 
 _RETRAIN_HINT = RETRAIN_HINT
+#: Presets ``load_model(fast=True)`` reads as plain arrays
+#: (:data:`veracity.models.fast.FAST_PRESETS`).
+_FAST_PRESETS = frozenset({"hashing-sgd.v2"})
 
 
 @dataclass(frozen=True)
@@ -489,8 +492,14 @@ def load_card(directory: str | Path) -> ModelCard:
     return _read_card(path)
 
 
-def load_model(directory: str | Path) -> LoadedModel:
+def load_model(directory: str | Path, *, fast: bool = False) -> LoadedModel:
     """Load and verify the artifact in ``directory``.
+
+    With ``fast``, a ``hashing-sgd.v2`` model (the bundled default) is read as plain
+    arrays by :func:`veracity.models.fast.read_fast` once its sha256 and zip limits are
+    verified, without importing scikit-learn or skops: its ``estimator`` then checks
+    texts exactly as the full estimator does, but cannot be trained further or saved.
+    Any other artifact loads through skops as without ``fast``.
 
     Raises
     ------
@@ -503,9 +512,6 @@ def load_model(directory: str | Path) -> LoadedModel:
     veracity.errors.MissingExtraError
         The model's preset needs an extra that is not installed (``style``, ``embed``).
     """
-    _import_skops_io()
-    import skops.io
-
     path = Path(directory)
     if not path.is_dir():
         raise ModelNotFoundError(
@@ -530,6 +536,15 @@ def load_model(directory: str | Path) -> LoadedModel:
             f"but {CARD_FILE} records {card.model_sha256 or 'none'}. " + _RETRAIN_HINT
         )
     check_zip_limits(data, model_path)  # before skops unpacks anything
+    if fast and card.preset in _FAST_PRESETS:
+        from veracity.models.fast import read_fast
+
+        arrays = read_fast(data)
+        if arrays is not None and [str(c) for c in arrays.classes_] == card.labels:
+            return LoadedModel(estimator=arrays, card=card, path=path)
+    _import_skops_io()
+    import skops.io
+
     untrusted = _untrusted_types(data, model_path)
     refused = sorted(set(untrusted) - ALLOWED_TYPES)
     if refused:

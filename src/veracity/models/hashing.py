@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
 
@@ -50,29 +49,16 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
-from veracity.explain import (
-    Attribution,
-    align,
-    calibrate,
-    ngram_positions,
-    rank_evidence,
-    word_attribution,
-)
 from veracity.models._text_input import check_ngram_range, check_texts
 from veracity.models.calibrators import fit_platt, sigmoid
+from veracity.models.hashing_core import HashedLinearInference, TextParts
 from veracity.models.hashing_features import (
     MAX_CACHE_BYTES,
     char_wb_counts,
-    char_wb_rows,
-    hashed_buckets,
-    hashed_counts,
     salted_hashes,
     sublinear_l2,
-    sublinear_l2_of,
 )
 from veracity.models.protocol import TextInput
-from veracity.text import prepare
-from veracity.types import FAKE, Evidence
 
 __all__ = ["MAX_CACHE_BYTES", "HashingSGDClassifier", "TextParts", "char_wb_counts", "fit_platt"]
 
@@ -91,22 +77,12 @@ _AVERAGING_BUFFERS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class TextParts:
-    """What scoring computed for one text, for its evidence to reuse (features once).
-
-    ``prepared`` is the text as the model reads it, ``word_counts`` and ``char_counts``
-    its hashed n-gram counts (one-row CSR matrices, indices sorted), and ``novelty``
-    how unlike the training texts it is (None for a model that does not measure it).
-    """
-
-    prepared: str
-    word_counts: sp.csr_matrix
-    char_counts: sp.csr_matrix
-    novelty: float | None = None
-
-
-class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class HashingSGDClassifier(
+    HashedLinearInference,
+    TextInput,
+    ClassifierMixin,  # type: ignore[misc]
+    BaseEstimator,  # type: ignore[misc]
+):
     """Calibrated SGD logistic regression on hashed word and character n-grams.
 
     Constant memory (no vocabulary) and :meth:`partial_fit` for out-of-core
@@ -282,11 +258,6 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
 
     # -- features ----------------------------------------------------------------
 
-    def prepare_texts(self, X: Sequence[str]) -> list[str]:
-        """The texts as the vectorizers see them (after ``prepare`` if ``preprocess``)."""
-        texts = check_texts(X)
-        return [prepare(t) for t in texts] if self.preprocess else texts
-
     def _vectorize(self, texts: list[str]) -> sp.csr_matrix:
         return sp.hstack(
             [
@@ -296,23 +267,14 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
             format="csr",
         )
 
-    @staticmethod
-    def _features_of(words: sp.csr_matrix, chars: sp.csr_matrix) -> sp.csr_matrix:
-        """The features (as :meth:`_vectorize` makes them) from word and char counts."""
-        return sp.hstack([sublinear_l2_of(words), sublinear_l2_of(chars)], format="csr")
+    def _require_fitted(self) -> None:
+        check_is_fitted(self)
 
-    def _counts(self, texts: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """The hashed word and char n-gram counts of prepared ``texts``."""
+    def _linear(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         return (
-            hashed_counts(self.word_vectorizer_, texts),
-            hashed_counts(self.char_vectorizer_, texts),
+            np.asarray(self.sgd_.coef_, dtype=np.float64),
+            np.asarray(self.sgd_.intercept_, dtype=np.float64),
         )
-
-    def _parts(self, texts: list[str]) -> tuple[sp.csr_matrix, list[TextParts]]:
-        """The features of prepared ``texts`` (as :meth:`_vectorize`) and each text's parts."""
-        words, chars = self._counts(texts)
-        parts = [TextParts(t, words[i], chars[i]) for i, t in enumerate(texts)]
-        return self._features_of(words, chars), parts
 
     def _features(self, X: Sequence[str]) -> sp.csr_matrix:
         check_is_fitted(self)
@@ -586,105 +548,3 @@ class HashingSGDClassifier(TextInput, ClassifierMixin, BaseEstimator):  # type: 
                 sgd._average_coef = coef.reshape(shape).copy()
                 sgd._standard_intercept = intercept.copy()
                 sgd._average_intercept = intercept.copy()
-
-    # -- evidence ----------------------------------------------------------------------
-
-    def _log_odds_line(self, prepared: str, novelty: float | None = None) -> tuple[float, float]:
-        """``(slope, offset)``: calibrated log-odds of ``classes_[1]`` = offset + slope * score."""
-        a, b = (float(v) for v in self.calibration_[0])
-        return a, b
-
-    def attribution(self, text: str, *, parts: TextParts | None = None) -> Attribution:
-        """The calibrated log-odds of ``"fake"`` for ``text``, taken apart by original word.
-
-        The SGD score is ``intercept + sum_j x_j * w_j`` over hashed buckets ``j``. A
-        word bucket's contribution is shared equally by the n-gram occurrences hashed to
-        it, and an occurrence's share equally by the n words of the n-gram; a character
-        bucket's contribution is shared by the words whose n-grams fell in it, by count.
-        The per-word shares are summed onto the original words (:func:`veracity.explain.align`)
-        and multiplied by the calibrator's slope, so
-        ``base + sum(weights) + rest == logit(P(fake))`` (``rest``: words past
-        :data:`veracity.explain.MAX_ATTRIBUTED_CHARS`). For more than two classes the
-        weights are raw SGD units of the predicted class's centred logit.
-
-        ``parts`` is what scoring computed for ``text`` already (``hashing-sgd.v2``'s
-        ``check_parts``): its prepared form, counts and novelty are not computed again.
-        """
-        check_is_fitted(self)
-        check_texts([text])
-        classes: list[Any] = self.classes_.tolist()
-        coef = np.asarray(self.sgd_.coef_, dtype=np.float64)
-        intercept = np.asarray(self.sgd_.intercept_, dtype=np.float64)
-        alignment = align(
-            text, bool(self.preprocess), prepared=None if parts is None else parts.prepared
-        )
-        prepared = alignment.prepared
-        # the counts once: the features (as _vectorize makes them) and the shares below
-        word_vec, char_vec = self.word_vectorizer_, self.char_vectorizer_
-        if parts is None:
-            features, (parts,) = self._parts([prepared])
-        else:
-            features = self._features_of(parts.word_counts, parts.char_counts)
-        counts, char_counts = parts.word_counts, parts.char_counts
-        other: Any | None
-        if coef.shape[0] == 1:
-            target = FAKE if FAKE in classes else classes[1]
-            sign = 1.0 if target == classes[1] else -1.0
-            weights, bias = sign * coef[0], sign * float(intercept[0])
-            other = classes[0] if target == classes[1] else classes[1]
-        else:
-            centred, centred_bias = coef - coef.mean(axis=0), intercept - intercept.mean()
-            k = int(np.argmax(np.asarray(features @ centred.T).ravel() + centred_bias))
-            target, weights, bias, other = classes[k], centred[k], float(centred_bias[k]), None
-        n_word = int(self.n_word_features)
-        contrib = features.data * weights[features.indices]
-        score = bias + float(contrib.sum())
-        # A bucket's contribution per count, looked up by sorted bucket (no dense arrays
-        # of n_features): the features' row holds the word buckets, then the char ones,
-        # in the order of the counts' indices.
-        n_words_nz = len(counts.indices)
-        word_unit = contrib[:n_words_nz] / counts.data
-        char_unit = contrib[n_words_nz:] / char_counts.data
-        word_weights = np.zeros(len(alignment.words))
-        # word n-grams: each occurrence's share of its bucket, split among its words
-        grams = ngram_positions(
-            alignment,
-            word_vec,
-            (int(self.word_ngram_range[0]), int(self.word_ngram_range[1])),
-        )
-        if grams:
-            buckets = hashed_buckets([g for g, _ in grams], n_word)
-            sizes = np.array([len(where) for _, where in grams])
-            share_of = word_unit[np.searchsorted(counts.indices, buckets)] / sizes
-            # one add.at in the grams' order: the same sums, term for term, as a loop
-            owners = np.fromiter((i for _, where in grams for i in where), dtype=np.intp)
-            np.add.at(word_weights, owners, np.repeat(share_of, sizes))
-        # char n-grams: each bucket shared by the words whose n-grams fell in it, by count
-        n = alignment.attributed
-        if n:
-            # all distinct words' n-grams in one array: one lookup, one weighted bincount
-            slot = {w: i for i, w in enumerate(dict.fromkeys(alignment.words[:n]))}
-            rows = char_wb_rows(char_vec, list(slot))
-            idx = np.concatenate([r[0] for r in rows])
-            cnt = np.concatenate([r[1] for r in rows])
-            owner = np.repeat(np.arange(len(rows)), [len(r[0]) for r in rows])
-            unit = char_unit[np.searchsorted(char_counts.indices, idx)]
-            share = np.bincount(owner, weights=cnt * unit, minlength=len(rows))
-            word_weights[:n] += share[[slot[w] for w in alignment.words[:n]]]
-        raw = word_attribution(
-            alignment, word_weights, target=target, other=other, score=score, base=bias
-        )
-        if other is None:
-            return raw
-        slope, offset = self._log_odds_line(prepared, parts.novelty)
-        return calibrate(raw, lambda t: slope * t + sign * offset)
-
-    def explain(
-        self, text: str, top_k: int = 5, *, parts: TextParts | None = None
-    ) -> list[Evidence]:
-        """Up to ``top_k`` phrases per direction, and the sentences that moved ``text`` most.
-
-        See :func:`veracity.explain.rank_evidence`; weights are parts of the calibrated
-        log-odds of ``"fake"`` (:meth:`attribution`, which takes ``parts`` from scoring).
-        """
-        return rank_evidence(self.attribution(text, parts=parts), top_k)

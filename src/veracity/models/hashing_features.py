@@ -16,24 +16,28 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.feature_extraction import FeatureHasher
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
 from veracity.models._charcache import MAX_CACHE_BYTES, WordRows
 from veracity.text._compiled import ngrams as _ngrams  # None: not built
 
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
 __all__ = [
     "COMPILED",
     "MAX_CACHE_BYTES",
+    "TOKEN_PATTERN",
+    "HasherSpec",
     "char_wb_counts",
     "char_wb_rows",
     "hashed_buckets",
@@ -45,13 +49,80 @@ __all__ = [
 
 #: Whether the compiled n-gram hasher (:mod:`veracity.text._ngrams`) is in use.
 COMPILED = _ngrams is not None
-_TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # scikit-learn's default, which the C tokenizer mirrors
+#: scikit-learn's default token pattern, which the C tokenizer mirrors.
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+
+
+@dataclass(frozen=True)
+class HasherSpec:
+    """A ``HashingVectorizer`` configuration that :mod:`veracity.text._ngrams` computes.
+
+    Word n-grams (scikit-learn's default token pattern) or ``char_wb`` n-grams,
+    non-negative counts, no norm, no accent stripping, stop words or custom steps.
+    It has the attributes and the two methods (``get_stop_words``,
+    ``build_preprocessor``) that this module and the evidence code read from a hasher,
+    so it stands in for one without importing scikit-learn; :meth:`to_sklearn` makes
+    the real thing (for the pure-Python fallback when the extension was not built).
+
+    Examples
+    --------
+    >>> HasherSpec("word", (1, 2), 2**20).build_preprocessor()("The Senate")
+    'the senate'
+    """
+
+    analyzer: str
+    ngram_range: tuple[int, int]
+    n_features: int
+    lowercase: bool = True
+    binary: bool = False
+    dtype: Any = np.float64
+
+    input = "content"
+    token_pattern = TOKEN_PATTERN
+    preprocessor = None
+    tokenizer = None
+    strip_accents = None
+    stop_words = None
+    alternate_sign = False
+    norm = None
+
+    def get_stop_words(self) -> None:
+        """No stop words (as the hashers of the presets)."""
+        return None
+
+    def build_preprocessor(self) -> Callable[[str], str]:
+        """What scikit-learn's preprocessor does with this configuration: lower-case or not."""
+        return str.lower if self.lowercase else str
+
+    def to_sklearn(self) -> HashingVectorizer:
+        """The ``HashingVectorizer`` this spec describes (imports scikit-learn)."""
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        return HashingVectorizer(
+            analyzer=self.analyzer,
+            ngram_range=self.ngram_range,
+            n_features=self.n_features,
+            lowercase=self.lowercase,
+            binary=self.binary,
+            dtype=self.dtype,
+            alternate_sign=False,
+            norm=None,
+        )
+
+
+def _is_hasher(vectorizer: Any) -> bool:
+    """A :class:`HasherSpec` or a scikit-learn ``HashingVectorizer`` (never importing it)."""
+    if isinstance(vectorizer, HasherSpec):
+        return True
+    text = sys.modules.get("sklearn.feature_extraction.text")
+    return text is not None and isinstance(vectorizer, text.HashingVectorizer)
+
 
 _WORD_CACHES: dict[tuple[Any, ...], WordRows] = {}
 _CACHE_LOCK = threading.Lock()
 
 
-def word_cache(vectorizer: HashingVectorizer) -> WordRows:
+def word_cache(vectorizer: HashingVectorizer | HasherSpec) -> WordRows:
     """The per-word cache of ``vectorizer``'s configuration (shared by equal hashers)."""
     key = (
         int(vectorizer.n_features),
@@ -68,15 +139,15 @@ def word_cache(vectorizer: HashingVectorizer) -> WordRows:
         return cache
 
 
-def _mirrored(vectorizer: HashingVectorizer) -> bool:
+def _mirrored(vectorizer: HashingVectorizer | HasherSpec) -> bool:
     """Whether :mod:`veracity.text._ngrams` computes exactly what ``vectorizer`` does."""
     v = vectorizer
     return (
         COMPILED
-        and isinstance(v, HashingVectorizer)
+        and _is_hasher(v)
         and v.input == "content"
         and v.analyzer in ("word", "char_wb")
-        and (v.analyzer == "char_wb" or v.token_pattern == _TOKEN_PATTERN)
+        and (v.analyzer == "char_wb" or v.token_pattern == TOKEN_PATTERN)
         and v.preprocessor is None
         and v.tokenizer is None
         and v.strip_accents is None
@@ -86,7 +157,9 @@ def _mirrored(vectorizer: HashingVectorizer) -> bool:
     )
 
 
-def compiled_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.csr_matrix | None:
+def compiled_counts(
+    vectorizer: HashingVectorizer | HasherSpec, texts: Sequence[str]
+) -> sp.csr_matrix | None:
     """``vectorizer.transform(texts)`` by :mod:`veracity.text._ngrams` (indices sorted), or None.
 
     None where the hasher is not one the extension mirrors, the extension is not built,
@@ -123,13 +196,15 @@ def hashed_buckets(strings: Sequence[str], n_features: int) -> NDArray[np.int32]
             return np.frombuffer(_ngrams.buckets(strings, int(n_features)), dtype=np.int32)
         except ValueError:  # a lone surrogate: scikit-learn raises its own error below
             pass
+    from sklearn.feature_extraction import FeatureHasher
+
     hasher = FeatureHasher(n_features=int(n_features), input_type="string", alternate_sign=False)
     indices: NDArray[np.int32] = hasher.transform([[g] for g in strings]).tocsr().indices
     return indices
 
 
 def char_wb_rows(
-    vectorizer: HashingVectorizer, words: Sequence[str]
+    vectorizer: HashingVectorizer | HasherSpec, words: Sequence[str]
 ) -> list[tuple[NDArray[Any], NDArray[Any]]]:
     """Each (preprocessed) word's hashed ``char_wb`` n-grams: (bucket indices, counts)."""
     cache = word_cache(vectorizer)
@@ -138,7 +213,9 @@ def char_wb_rows(
     if missing:
         hashed = compiled_counts(vectorizer, missing)
         if hashed is None:
-            analyzer = vectorizer.build_analyzer()
+            from sklearn.feature_extraction import FeatureHasher
+
+            analyzer = _sklearn_hasher(vectorizer).build_analyzer()
             hashed = FeatureHasher(
                 n_features=int(vectorizer.n_features),
                 input_type="string",
@@ -154,6 +231,11 @@ def char_wb_rows(
     return [entries[w] for w in words]  # type: ignore[misc]
 
 
+def _sklearn_hasher(vectorizer: HashingVectorizer | HasherSpec) -> HashingVectorizer:
+    """``vectorizer`` as scikit-learn's ``HashingVectorizer`` (a spec made into one)."""
+    return vectorizer.to_sklearn() if isinstance(vectorizer, HasherSpec) else vectorizer
+
+
 def char_wb_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
     """``vectorizer.transform(texts)`` for a ``char_wb`` hasher, from cached words.
 
@@ -167,6 +249,7 @@ def char_wb_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.cs
 
     Examples
     --------
+    >>> from sklearn.feature_extraction.text import HashingVectorizer
     >>> hasher = HashingVectorizer(analyzer="char_wb", ngram_range=(3, 4), alternate_sign=False)
     >>> texts = ["the senate voted", "the vote"]
     >>> (char_wb_counts(hasher, texts) != hasher.transform(texts)).nnz
@@ -204,15 +287,18 @@ def char_wb_counts(vectorizer: HashingVectorizer, texts: Sequence[str]) -> sp.cs
     if vectorizer.binary:
         result.data.fill(1)
     if vectorizer.norm is not None:
+        from sklearn.preprocessing import normalize
+
         result = normalize(result, norm=vectorizer.norm, copy=False)
     return result
 
 
-def hashed_counts(vectorizer: HashingVectorizer, texts: list[str]) -> sp.csr_matrix:
+def hashed_counts(vectorizer: HashingVectorizer | HasherSpec, texts: list[str]) -> sp.csr_matrix:
     """``vectorizer``'s counts of ``texts`` (CSR, indices sorted in each row)."""
     compiled = compiled_counts(vectorizer, texts)
     if compiled is not None:
         return compiled
+    vectorizer = _sklearn_hasher(vectorizer)
     if vectorizer.analyzer == "char_wb":
         return char_wb_counts(vectorizer, texts)
     counts: sp.csr_matrix = vectorizer.transform(texts).tocsr()
@@ -221,13 +307,20 @@ def hashed_counts(vectorizer: HashingVectorizer, texts: list[str]) -> sp.csr_mat
 
 
 def sublinear_l2_of(counts: sp.csr_matrix, copy: bool = True) -> sp.csr_matrix:
-    """Counts as ``1 + log tf``, each row L2-normed (same sparsity; in place if not ``copy``)."""
+    """Counts as ``1 + log tf``, each row L2-normed (same sparsity; in place if not ``copy``).
+
+    The norms are summed in each row's order, as scikit-learn's ``normalize`` does
+    (the same floats), without importing scikit-learn.
+    """
     out = counts.astype(np.float64, copy=copy)
     out.data = 1.0 + np.log(out.data)
-    return normalize(out, norm="l2", copy=False)
+    rows = np.repeat(np.arange(out.shape[0]), np.diff(out.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=out.data * out.data, minlength=out.shape[0]))
+    out.data /= norms[rows]  # every entry is >= 1, so a row with entries has a norm > 0
+    return out
 
 
-def sublinear_l2(vectorizer: HashingVectorizer, texts: list[str]) -> sp.csr_matrix:
+def sublinear_l2(vectorizer: HashingVectorizer | HasherSpec, texts: list[str]) -> sp.csr_matrix:
     """One block of features: ``vectorizer``'s counts as ``1 + log tf``, each row L2-normed."""
     return sublinear_l2_of(hashed_counts(vectorizer, texts), copy=False)
 

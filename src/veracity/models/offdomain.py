@@ -38,17 +38,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
-from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
 from veracity.errors import InputError
-from veracity.models.calibrators import sigmoid
-from veracity.models.hashing import HashingSGDClassifier, TextParts
-from veracity.models.hashing_features import hashed_counts
+from veracity.models.hashing import HashingSGDClassifier
+from veracity.models.hashing_core import OffDomainInference
 
 __all__ = ["DOMAIN_WEIGHTINGS", "OffDomainHashingClassifier", "choose_band", "domain_weights"]
 
@@ -130,7 +127,7 @@ def choose_band(
     return best_acc[2], best_acc[3], {"accuracy": best_acc[0], "coverage": best_acc[1]}
 
 
-class OffDomainHashingClassifier(HashingSGDClassifier):
+class OffDomainHashingClassifier(OffDomainInference, HashingSGDClassifier):
     """``hashing-sgd.v1`` calibrated on unseen datasets, with novelty and a learned band.
 
     Binary only. See the module docstring for what ``domains`` change; without
@@ -247,19 +244,6 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
 
     # -- novelty -----------------------------------------------------------------------
 
-    def _word_sets(self, prepared: list[str]) -> sp.csr_matrix:
-        """One row per text: a 1 in the bucket of each distinct word."""
-        hasher = HashingVectorizer(
-            n_features=int(self.novelty_buckets),
-            lowercase=False,
-            binary=True,
-            norm=None,
-            alternate_sign=False,
-            dtype=np.float32,
-        )
-        matrix: sp.csr_matrix = hashed_counts(hasher, prepared)
-        return matrix
-
     @staticmethod
     def _unseen_share(words: sp.csr_matrix, unknown: NDArray[np.float32]) -> NDArray[np.float64]:
         """Per row: the share of its word buckets in ``unknown`` (1.0 for a text with none)."""
@@ -269,29 +253,6 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
             n_unknown, n_words, out=np.ones_like(n_words), where=n_words > 0
         )
         return share
-
-    def _novelty_of_prepared(self, prepared: list[str]) -> NDArray[np.float64]:
-        # Look up only the texts' own buckets in the packed bit set (numpy.packbits is
-        # big-endian within a byte); unpacking all 2**22 bits cost more than the check.
-        words = self._word_sets(prepared)
-        idx = words.indices.astype(np.int64)
-        known = (self.seen_words_[idx >> 3] >> (7 - (idx & 7))) & 1
-        n_words = np.diff(words.indptr).astype(np.float64)
-        rows = np.repeat(np.arange(len(prepared)), np.diff(words.indptr))
-        n_unknown = np.bincount(rows, weights=(known == 0), minlength=len(prepared))
-        share: NDArray[np.float64] = np.divide(
-            n_unknown, n_words, out=np.ones_like(n_words), where=n_words > 0
-        )
-        return share
-
-    def novelty(self, X: Sequence[str]) -> NDArray[np.float64]:
-        """How unlike the training texts each text is: the share of its words not known.
-
-        0 means every distinct word was seen in at least ``min_seen`` training texts;
-        1 means none was (or the text has no words).
-        """
-        check_is_fitted(self)
-        return self._novelty_of_prepared(self.prepare_texts(X))
 
     # -- fitting -------------------------------------------------------------------------
 
@@ -439,10 +400,6 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
     def _calibration_features(s: NDArray[np.float64], u: NDArray[np.float64]) -> Any:
         return np.column_stack([s, s * u, u])
 
-    def _calibrated(self, s: NDArray[np.float64], u: NDArray[np.float64]) -> NDArray[np.float64]:
-        b, a, c, d = (float(v) for v in self.calibrator_)
-        return sigmoid(b + a * s + c * s * u + d * u)
-
     def _report(
         self,
         s_in: NDArray[np.float64],
@@ -491,56 +448,3 @@ class OffDomainHashingClassifier(HashingSGDClassifier):
         says to use ``hashing-sgd.v1``.
         """
         raise InputError("hashing-sgd.v2 trains in memory only")  # pragma: no cover
-
-    # -- prediction --------------------------------------------------------------------
-
-    def check_parts(
-        self, X: Sequence[str]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[TextParts]]:
-        """``(predict_proba(X), novelty(X), parts)``: each text prepared and counted once.
-
-        Each text's :class:`~veracity.models.hashing.TextParts` (prepared form, counts,
-        novelty) can go on to :meth:`explain`, which then computes none of them again.
-        """
-        return self._scored(X, with_parts=True)
-
-    def _scored(
-        self, X: Sequence[str], *, with_parts: bool
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[TextParts]]:
-        check_is_fitted(self)
-        prepared = self.prepare_texts(X)
-        words, chars = self._counts(prepared)
-        features = self._features_of(words, chars)
-        s = np.asarray(self.sgd_.decision_function(features), dtype=np.float64)
-        u = self._novelty_of_prepared(prepared)
-        p = self._calibrated(s.ravel(), u)
-        parts = (
-            [TextParts(t, words[i], chars[i], float(u[i])) for i, t in enumerate(prepared)]
-            if with_parts
-            else []
-        )
-        return np.column_stack([1.0 - p, p]), u, parts
-
-    def proba_and_novelty(
-        self, X: Sequence[str]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """``(predict_proba(X), novelty(X))`` with each text prepared once."""
-        proba, novelty, _ = self._scored(X, with_parts=False)
-        return proba, novelty
-
-    def predict_proba(self, X: Sequence[str]) -> NDArray[np.float64]:
-        """Calibrated class probabilities, columns in the order of ``classes_``."""
-        return self.proba_and_novelty(X)[0]
-
-    def abstain_halfwidth(self, novelty: Any) -> NDArray[np.float64]:
-        """Half-width of the "not sure" band around 0.5 for texts of this novelty."""
-        check_is_fitted(self)
-        u = np.asarray(novelty, dtype=np.float64)
-        out: NDArray[np.float64] = self.abstain_base_ + self.abstain_slope_ * u
-        return out
-
-    def _log_odds_line(self, prepared: str, novelty: float | None = None) -> tuple[float, float]:
-        """``(a + c*u, b + d*u)``: the calibrator is linear in the score at novelty ``u``."""
-        u = float(self._novelty_of_prepared([prepared])[0]) if novelty is None else novelty
-        b, a, c, d = (float(v) for v in self.calibrator_)
-        return a + c * u, b + d * u

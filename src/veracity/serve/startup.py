@@ -80,4 +80,4 @@ def preflight(settings: Settings, host: str, port: int) -> Detector:
 
     check_address(host, port)
     upgrade(settings.database_url)
-    return Detector.from_path(None, settings=settings)
+    return Detector.from_path(None, settings=settings, fast=True)

@@ -164,7 +164,7 @@ class Service:
                 if self._detector is None:
                     from veracity.detector import Detector
 
-                    self._detector = Detector.from_path(None, settings=self.settings)
+                    self._detector = Detector.from_path(None, settings=self.settings, fast=True)
         return self._detector
 
     def session(self) -> Session:
