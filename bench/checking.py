@@ -90,7 +90,7 @@ def measure(repeat: int, singles: int, cold: int, seed: int) -> dict[str, Any]:
     from sklearn.pipeline import make_pipeline
 
     from veracity.data import load_dataset, split_dataset
-    from veracity.detector import load_model
+    from veracity.detector import Detector
     from veracity.settings import Settings
     from veracity.training import combine
 
@@ -100,8 +100,9 @@ def measure(repeat: int, singles: int, cold: int, seed: int) -> dict[str, Any]:
     train, texts = split.train, split.test["doc"].tolist()
     reference = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))
     reference.fit(train["doc"].tolist(), train["y"].tolist())
-    with_evidence = load_model()
-    without = load_model(settings=Settings(evidence_terms=0))
+    # loaded as `veracity check`, the API and batch scoring load it (fast=True: arrays only)
+    with_evidence = Detector.from_path(None, Settings(), fast=True)
+    without = Detector.from_path(None, Settings(evidence_terms=0), fast=True)
     with_evidence.check_many(texts[:5])  # warm caches, as a long-running service has them
     reference.predict_proba(texts[:5])
 

@@ -80,7 +80,7 @@ def pandas_loop(source: str, output: str, model: str | None, batch_rows: int) ->
     from veracity.settings import Settings
 
     settings = Settings(evidence_terms=0)
-    detector = Detector.from_path(model, settings)
+    detector = Detector.from_path(model, settings, fast=True)  # as batch scoring loads it
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     for number, batch in enumerate(pq.ParquetFile(source).iter_batches(batch_size=batch_rows)):
