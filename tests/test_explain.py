@@ -14,9 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from veracity.explain import (
+    _JOIN,
     MAX_ATTRIBUTED_CHARS,
     MAX_PHRASE_WORDS,
+    MAX_WORD_CHARS,
     Attribution,
+    _phrases,
     _prepared_word_spans,
     align,
     is_function_word,
@@ -452,3 +455,77 @@ def test_the_copied_stop_word_list_is_scikit_learns() -> None:
     from veracity.text.lang import SKLEARN_ENGLISH_STOP_WORDS
 
     assert SKLEARN_ENGLISH_STOP_WORDS == ENGLISH_STOP_WORDS
+
+
+def _phrases_by_splitting(attribution: Attribution) -> list[tuple[int, int, float]]:
+    """The definition: the strongest window of each run, then the same on either side."""
+    text, spans = attribution.text, attribution.spans.tolist()
+    weights: list[float] = attribution.weights.tolist()
+    function = [e - s > MAX_WORD_CHARS or is_function_word(text[s:e]) for s, e in spans]
+    too_long = [e - s > MAX_WORD_CHARS for s, e in spans]
+    runs: list[list[int]] = []
+    for i in range(len(spans)):
+        if weights[i] == 0.0:
+            continue
+        if runs:
+            j = runs[-1][-1]
+            gap = text[spans[j][1] : spans[i][0]]
+            if j == i - 1 and (weights[j] > 0) == (weights[i] > 0) and _JOIN.fullmatch(gap):
+                runs[-1].append(i)
+                continue
+        runs.append([i])
+    out: list[tuple[int, int, float]] = []
+    pending = [run[k : k + 30] for run in runs for k in range(0, len(run), 30)]
+    while pending:
+        run = pending.pop()
+        best: tuple[float, int, int] | None = None
+        for a in range(len(run)):
+            if function[run[a]]:
+                continue
+            for b in range(a, min(a + MAX_PHRASE_WORDS, len(run))):
+                if too_long[run[b]]:
+                    break
+                if function[run[b]]:
+                    continue
+                strength = abs(sum(weights[i] for i in run[a : b + 1]))
+                if best is None or strength > best[0]:
+                    best = (strength, a, b)
+        if best is None:
+            continue
+        _, a, b = best
+        piece = run[a : b + 1]
+        out.append((spans[piece[0]][0], spans[piece[-1]][1], sum(weights[i] for i in piece)))
+        pending += [part for part in (run[:a], run[b + 1 :]) if part]
+    return sorted(out)
+
+
+_WORDS = ["the", "said", "senate", "vaccine", "hoax", "of", "x" * 40, "Trump", "bill", "US"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_WORDS),
+            st.sampled_from([" ", "-", " / ", ", ", ".", "  "]),
+            st.sampled_from([0.0, 0.5, -0.5, 0.25, -0.25, 1.0, -1.0, 0.1, 0.2, -0.3]),
+        ),
+        max_size=80,
+    )
+)
+def test_phrases_are_the_windows_of_the_splitting_definition(
+    words: list[tuple[str, str, float]],
+) -> None:
+    text, spans = "", []
+    for word, gap, _ in words:
+        spans.append((len(text), len(text) + len(word)))
+        text += word + gap
+    attribution = Attribution(
+        text,
+        "fake",
+        "reliable",
+        np.asarray(spans, dtype=np.int64).reshape(-1, 2),
+        np.asarray([w for _, _, w in words], dtype=np.float64),
+        base=0.0,
+    )
+    assert _phrases(attribution) == _phrases_by_splitting(attribution)

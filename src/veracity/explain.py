@@ -53,6 +53,7 @@ sum of its words' weights, in the same units as the verdict's log-odds.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -491,14 +492,12 @@ def word_attribution(
     )
 
 
-def ngram_positions(
-    alignment: Alignment, vectorizer: Any, ngram_range: tuple[int, int]
-) -> list[tuple[str, list[int]]]:
-    """Every word n-gram of the aligned words, as ``vectorizer``'s analyzer makes them.
+def ngram_tokens(alignment: Alignment, vectorizer: Any) -> tuple[list[str], NDArray[np.intp]]:
+    """The tokens of the aligned words, as ``vectorizer``'s analyzer makes them, in order,
+    and the index of the word each lies in.
 
-    Returns ``(gram, [index of the word each of its tokens is in])``. The analyzer
-    tokenizes with ``token_pattern`` (and drops ``stop_words``); a token never spans
-    whitespace, so each lies in one word (a word may hold several, or none).
+    The analyzer tokenizes with ``token_pattern`` (and drops ``stop_words``); a token
+    never spans whitespace, so each lies in one word (a word may hold several, or none).
     """
     token = re.compile(vectorizer.token_pattern)
     stop = vectorizer.get_stop_words() or frozenset()
@@ -513,12 +512,58 @@ def ngram_positions(
             found = of_word[word] = [t for t in token.findall(preprocess(word)) if t not in stop]
         tokens += found
         owner += [i] * len(found)
+    return tokens, np.asarray(owner, dtype=np.intp)
+
+
+def ngram_positions(
+    alignment: Alignment, vectorizer: Any, ngram_range: tuple[int, int]
+) -> list[tuple[str, list[int]]]:
+    """Every word n-gram of the aligned words, as ``vectorizer``'s analyzer makes them.
+
+    Returns ``(gram, [index of the word each of its tokens is in])`` (see
+    :func:`ngram_tokens`), the n-grams of each length in turn.
+    """
+    tokens, owner_array = ngram_tokens(alignment, vectorizer)
+    owner = owner_array.tolist()
     grams: list[tuple[str, list[int]]] = []
     lo, hi = ngram_range
     for n in range(lo, hi + 1):
         for k in range(len(tokens) - n + 1):
             grams.append((" ".join(tokens[k : k + n]), owner[k : k + n]))
     return grams
+
+
+def ngram_owners(
+    alignment: Alignment, vectorizer: Any, ngram_range: tuple[int, int]
+) -> tuple[list[str], NDArray[np.intp], NDArray[np.intp]]:
+    """:func:`ngram_positions` as arrays: ``(grams, sizes, owners)``.
+
+    ``sizes[g]`` is the number of tokens of gram ``g``; ``owners`` holds the word index
+    of each token of each gram, the grams in order (``sizes.sum()`` entries).
+    """
+    tokens, owner = ngram_tokens(alignment, vectorizer)
+    grams: list[str] = []
+    sizes: list[NDArray[np.intp]] = []
+    owners: list[NDArray[np.intp]] = []
+    lo, hi = ngram_range
+    for n in range(lo, hi + 1):
+        m = len(tokens) - n + 1
+        if m <= 0:
+            continue
+        if n == 1:
+            grams += tokens
+        elif n == 2:
+            grams += [a + " " + b for a, b in itertools.pairwise(tokens)]
+        else:
+            grams += [" ".join(tokens[k : k + n]) for k in range(m)]
+        sizes.append(np.full(m, n, dtype=np.intp))
+        owners.append(owner[np.arange(m)[:, None] + np.arange(n)[None, :]].ravel())
+    empty = np.zeros(0, dtype=np.intp)
+    return (
+        grams,
+        np.concatenate(sizes) if sizes else empty,
+        np.concatenate(owners) if owners else empty,
+    )
 
 
 # -- linear models on TF-IDF features -------------------------------------------------------
@@ -681,15 +726,24 @@ def _label(value: Any) -> Label:
     return label
 
 
+#: A long run of same-direction words is cut in pieces of this many words before phrases
+#: are chosen in it, so that choosing stays cheap.
+_RUN_PIECE = 30
+
+
 def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
     """Phrases: windows of 1 to 3 adjacent words pushing one way, with content words at
     both ends; in a longer run of such words the strongest window first, then the rest
-    of the run on either side of it the same way."""
+    of the run on either side of it the same way.
+
+    "The strongest window, then the same in what is left on either side" chooses exactly
+    the windows that, taken strongest first (earliest on a tie), overlap none taken
+    before: each window's strength is computed once, not once per split.
+    """
     text, spans = attribution.text, attribution.spans.tolist()
     # Python floats: sums of up to three of them, in order from 0.0, are numpy's sums
     # bit for bit, without a numpy call per window
     weights: list[float] = attribution.weights.tolist()
-    function = [e - s > MAX_WORD_CHARS or is_function_word(text[s:e]) for s, e in spans]
     runs: list[list[int]] = []
     for i in range(len(spans)):
         if weights[i] == 0.0:
@@ -702,30 +756,34 @@ def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
                 runs[-1].append(i)
                 continue
         runs.append([i])
-    too_long = [e - s > MAX_WORD_CHARS for s, e in spans]
+    too_long: dict[int, bool] = {}
+    function: dict[int, bool] = {}
+    for run in runs:
+        for i in run:
+            s, e = spans[i]
+            too_long[i] = e - s > MAX_WORD_CHARS
+            function[i] = too_long[i] or is_function_word(text[s:e])
     out: list[tuple[int, int, float]] = []
-    # a long run is cut in pieces of 30 words first, so the search below stays cheap
-    pending = [run[k : k + 30] for run in runs for k in range(0, len(run), 30)]
-    while pending:
-        run = pending.pop()
-        best: tuple[float, int, int] | None = None  # the strongest window, content at both ends
-        for a in range(len(run)):
-            if function[run[a]]:
-                continue
-            for b in range(a, min(a + MAX_PHRASE_WORDS, len(run))):
-                if too_long[run[b]]:
-                    break
-                if function[run[b]]:
+    for run in runs:
+        for k in range(0, len(run), _RUN_PIECE):
+            piece = run[k : k + _RUN_PIECE]
+            windows: list[tuple[float, int, int, float]] = []  # (-strength, a, b, sum)
+            for a in range(len(piece)):
+                if function[piece[a]]:
                     continue
-                strength = abs(sum(map(weights.__getitem__, run[a : b + 1])))
-                if best is None or strength > best[0]:
-                    best = (strength, a, b)
-        if best is None:
-            continue
-        _, a, b = best
-        piece = run[a : b + 1]
-        out.append((spans[piece[0]][0], spans[piece[-1]][1], sum(map(weights.__getitem__, piece))))
-        pending += [part for part in (run[:a], run[b + 1 :]) if part]
+                total = 0.0
+                for b in range(a, min(a + MAX_PHRASE_WORDS, len(piece))):
+                    if too_long[piece[b]]:
+                        break
+                    total += weights[piece[b]]
+                    if not function[piece[b]]:
+                        windows.append((-abs(total), a, b, total))
+            taken = [False] * len(piece)
+            for _, a, b, total in sorted(windows):
+                if any(taken[a : b + 1]):
+                    continue
+                taken[a : b + 1] = [True] * (b + 1 - a)
+                out.append((spans[piece[a]][0], spans[piece[b]][1], total))
     return sorted(out)
 
 
