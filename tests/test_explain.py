@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import string
 import time
 from pathlib import Path
@@ -15,12 +16,14 @@ from hypothesis import strategies as st
 
 from veracity.explain import (
     _JOIN,
+    _TOKEN,
     MAX_ATTRIBUTED_CHARS,
     MAX_PHRASE_WORDS,
     MAX_WORD_CHARS,
     Attribution,
     _phrases,
     _prepared_word_spans,
+    _tokens_of,
     align,
     is_function_word,
     rank_evidence,
@@ -529,3 +532,41 @@ def test_phrases_are_the_windows_of_the_splitting_definition(
         base=0.0,
     )
     assert _phrases(attribution) == _phrases_by_splitting(attribution)
+
+
+def _tokens_by_search(text: str, spans: list[tuple[int, int]]) -> list[int]:
+    """The definition of each span's original word: search back, then the token regex."""
+    tokens: list[tuple[int, int]] = []
+    index: list[int] = []
+    for start, end in spans:
+        if start < 0:
+            index.append(-1)
+            continue
+        if tokens and tokens[-1][0] <= start and end <= tokens[-1][1]:
+            index.append(len(tokens) - 1)
+            continue
+        lo = start
+        while lo > 0 and (text[lo - 1].isalnum() or text[lo - 1] in "_'\u2019"):
+            lo -= 1
+        found = (start, end)
+        for m in _TOKEN.finditer(text, lo, max(end, lo) + 1):
+            if m.start() <= start and end <= m.end():
+                found = m.span()
+                break
+        if tokens and found[0] < tokens[-1][1]:
+            last = tokens.pop()
+            found = (last[0], max(last[1], end))
+        tokens.append(found)
+        index.append(len(tokens) - 1)
+    return index + [x for t in tokens for x in t]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="abZ'\u2019_1é -.\n", max_size=60))
+def test_original_words_are_the_ones_the_search_finds(text: str) -> None:
+    found = _prepared_word_spans(text)
+    spans = found[1] if found is not None else []
+    spans += [(m.start(), m.end()) for m in re.finditer(r"[A-Za-z]+", text)][:3]
+    spans.sort()
+    index, tokens = _tokens_of(text, spans)
+    assert index.tolist() + tokens.ravel().tolist() == _tokens_by_search(text, spans)

@@ -162,6 +162,9 @@ _is_function_word_cached = functools.lru_cache(maxsize=_CACHED_WORDS)(_is_functi
 
 #: An original word: letters/digits joined by apostrophes ("Trump's", "don\u2019t").
 _TOKEN = re.compile(r"\w+(?:['\u2019]\w+)*")
+#: ASCII letters with no word character or apostrophe before them and no word character
+#: after them: where a span is all of one, the span is its original word.
+_ASCII_WORD = re.compile(r"(?<![\w'\u2019])[A-Za-z]+(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,9 @@ def _tracked_apply(
     return apply_patterns(text, patterns, follow), pos
 
 
+_SPACE = ord(" ")
+
+
 def _prepared_word_spans(
     text: str, max_words: int | None = None
 ) -> tuple[str, list[tuple[int, int]]] | None:
@@ -215,14 +221,17 @@ def _prepared_word_spans(
         pos = pos[lead : lead + len(stripped)]
         current = normalize(stripped)
     current, pos = _tracked_apply(current, pos, NORMALIZED_PATTERNS)
-    spans: list[tuple[int, int]] = []
-    for m in re.finditer(r"[^ ]+", current):
-        if max_words is not None and len(spans) == max_words:
-            break
-        first, last = int(pos[m.start()]), int(pos[m.end() - 1])
-        if first < 0 or last - first != m.end() - 1 - m.start():
-            return None
-        spans.append((first, last + 1))
+    # the words are the runs of non-spaces (the text is letters and spaces by now):
+    # their starts and ends found on the characters as an array, not word by word
+    chars = np.frombuffer(current.encode("utf-32-le"), dtype=np.uint32)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], chars != _SPACE, [0])).astype(np.int8)))
+    starts, ends = edges[0::2], edges[1::2]
+    if max_words is not None:
+        starts, ends = starts[:max_words], ends[:max_words]
+    first, last = pos[starts], pos[ends - 1]
+    if ((first < 0) | (last - first != ends - 1 - starts)).any():
+        return None
+    spans = list(zip(first.tolist(), (last + 1).tolist(), strict=True))
     return " ".join(current.split()), spans
 
 
@@ -252,17 +261,24 @@ def _tokens_of(text: str, spans: list[tuple[int, int]]) -> tuple[NDArray[Any], N
         if tokens and tokens[-1][0] <= start and end <= tokens[-1][1]:
             index[i] = len(tokens) - 1
             continue
-        m = None
-        # the original word around [start, end): search from a little before it
-        lo = start
-        while lo > 0 and (text[lo - 1].isalnum() or text[lo - 1] in "_'\u2019"):
-            lo -= 1
-        for m in _TOKEN.finditer(text, lo, max(end, lo) + 1):
-            if m.start() <= start and end <= m.end():
-                break
+        fast = _ASCII_WORD.match(text, start)
+        if fast is not None and fast.end() == end:
+            # ASCII letters alone between non-word characters (most words): the token the
+            # search below finds is the span itself (it stops at ``end + 1``, so an
+            # apostrophe after the span cannot join a later part to it)
+            token = (start, end)
         else:
             m = None
-        token = (m.start(), m.end()) if m is not None else (start, end)
+            # the original word around [start, end): search from a little before it
+            lo = start
+            while lo > 0 and (text[lo - 1].isalnum() or text[lo - 1] in "_'\u2019"):
+                lo -= 1
+            for m in _TOKEN.finditer(text, lo, max(end, lo) + 1):
+                if m.start() <= start and end <= m.end():
+                    break
+            else:
+                m = None
+            token = (m.start(), m.end()) if m is not None else (start, end)
         if tokens and token[0] < tokens[-1][1]:  # overlaps the previous token: share it
             token = tokens.pop()
             token = (token[0], max(token[1], end))
@@ -765,6 +781,11 @@ def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
             function[i] = too_long[i] or is_function_word(text[s:e])
     out: list[tuple[int, int, float]] = []
     for run in runs:
+        if len(run) == 1:  # most runs: the word is a phrase unless a function word
+            i = run[0]
+            if not function[i]:
+                out.append((spans[i][0], spans[i][1], 0.0 + weights[i]))
+            continue
         for k in range(0, len(run), _RUN_PIECE):
             piece = run[k : k + _RUN_PIECE]
             windows: list[tuple[float, int, int, float]] = []  # (-strength, a, b, sum)
