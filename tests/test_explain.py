@@ -570,3 +570,18 @@ def test_original_words_are_the_ones_the_search_finds(text: str) -> None:
     spans.sort()
     index, tokens = _tokens_of(text, spans)
     assert index.tolist() + tokens.ravel().tolist() == _tokens_by_search(text, spans)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["a", "ab", "the", "x", "senate", "i", "zz"]), max_size=40))
+def test_tokens_of_normalized_words_are_the_analyzers(words: list[str]) -> None:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from veracity.explain import ngram_tokens
+
+    alignment = align(" ".join(words), preprocess=False)
+    vectorizer = HashingVectorizer()
+    tokens, owner = ngram_tokens(alignment, vectorizer)
+    analyzer = vectorizer.build_analyzer()
+    assert tokens == [t for w in words for t in analyzer(w)]
+    assert owner.tolist() == [i for i, w in enumerate(words) for _ in analyzer(w)]

@@ -205,6 +205,8 @@ def _tracked_apply(
 
 
 _SPACE = ord(" ")
+#: scikit-learn's default token pattern (words of two or more word characters).
+_DEFAULT_TOKENS = r"(?u)\b\w\w+\b"
 
 
 def _prepared_word_spans(
@@ -518,6 +520,17 @@ def ngram_tokens(alignment: Alignment, vectorizer: Any) -> tuple[list[str], NDAr
     token = re.compile(vectorizer.token_pattern)
     stop = vectorizer.get_stop_words() or frozenset()
     preprocess = vectorizer.build_preprocessor()
+    words = alignment.words[: alignment.attributed]
+    if (
+        vectorizer.token_pattern == _DEFAULT_TOKENS
+        and not stop
+        and getattr(vectorizer, "preprocessor", None) is None
+        and is_normalized(" ".join(words))
+    ):
+        # words of a to z only (what prepare gives): a word is one token if it has two
+        # letters or more (lower-case already, so the preprocessor changes nothing)
+        kept = [i for i, w in enumerate(words) if len(w) > 1]
+        return [words[i] for i in kept], np.asarray(kept, dtype=np.intp)
     tokens: list[str] = []
     owner: list[int] = []
     of_word: dict[str, list[str]] = {}  # a text repeats its words: tokenize each once
