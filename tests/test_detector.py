@@ -332,3 +332,34 @@ def test_check_many_prepares_each_text_once_with_evidence(monkeypatch: pytest.Mo
     estimator = bundled.model.estimator
     for text, verdict in zip(texts, verdicts, strict=True):
         assert verdict.evidence == estimator.explain(text, top_k=5)
+
+
+def test_many_texts_are_scored_in_chunks_with_the_same_verdicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """check_many and scores go chunk by chunk (memory), giving what one call gives."""
+    detector = Detector.from_path(None, fast=True)
+    rng = np.random.default_rng(7)
+    texts = [_article(rng, label) for label in ["fake", "reliable"] * 5]
+    whole = [v.to_dict() for v in detector.check_many(texts)]
+    whole_scores = detector.scores(texts)
+    sizes: list[int] = []
+    estimator = detector.estimator
+    check_parts, proba_and_novelty = estimator.check_parts, estimator.proba_and_novelty
+
+    def counted(method: Any) -> Any:
+        def call(chunk: list[str]) -> Any:
+            sizes.append(len(chunk))
+            return method(chunk)
+
+        return call
+
+    monkeypatch.setattr(estimator, "check_parts", counted(check_parts))
+    monkeypatch.setattr(estimator, "proba_and_novelty", counted(proba_and_novelty))
+    monkeypatch.setattr(veracity.detector, "_SCORE_CHUNK", 3)
+    assert [v.to_dict() for v in detector.check_many(texts)] == whole
+    assert sizes == [3, 3, 3, 1]
+    chunked = detector.scores(texts)
+    assert sizes == [3, 3, 3, 1] * 2
+    for ours, theirs in zip(chunked, whole_scores, strict=True):
+        assert np.array_equal(ours, theirs)

@@ -23,6 +23,10 @@ from veracity.types import FAKE, LABELS, RELIABLE, CheckFailure, Evidence, Verdi
 
 __all__ = ["Detector", "check", "default_model_path", "load_model"]
 
+#: Texts scored in one model call at most (``check_many`` and ``scores`` go chunk by
+#: chunk): the hashed n-gram counts of one ISOT article take about 100 kB, so scoring a
+#: batch of 10,000 at once peaked over 1.5 GB.
+_SCORE_CHUNK = 256
 # A UTF-8 character is at most 4 bytes: texts shorter than limit/4 characters
 # need no encoding to know they fit.
 _MAX_UTF8_BYTES_PER_CHAR = 4
@@ -209,14 +213,23 @@ class Detector:
         return [failures[i] if i in failures else next(verdicts) for i in range(len(texts))]
 
     def scores(self, texts: Sequence[str]) -> tuple[Any, Any | None, Any | None]:
-        """``(p_fake, novelty, halfwidth)`` for each text, with one model call.
+        """``(p_fake, novelty, halfwidth)`` for each text, one model call a chunk of texts.
 
         ``novelty`` (how unlike the training texts each text is, 0 to 1) and ``halfwidth``
         (of the model's own "not sure" band around 0.5, wider for novel texts) are None
         for models that do not measure them.
         """
-        proba, novelty, half, _ = self._scored(texts, with_parts=False)
-        return proba, novelty, half
+        import numpy as np
+
+        pieces = [
+            self._scored(texts[k : k + _SCORE_CHUNK], with_parts=False)
+            for k in range(0, len(texts), _SCORE_CHUNK)
+        ] or [self._scored(texts, with_parts=False)]
+
+        def joined(i: int) -> Any | None:
+            return None if pieces[0][i] is None else np.concatenate([p[i] for p in pieces])
+
+        return joined(0), joined(1), joined(2)
 
     def _scored(
         self, texts: Sequence[str], *, with_parts: bool
@@ -236,20 +249,24 @@ class Detector:
         return proba[:, self._fake_column], novelty, half, parts
 
     def _verdicts(self, texts: list[str]) -> list[Verdict]:
-        # parts serve only the evidence: without it, scoring does not build them
-        proba, novelty, half, parts = self._scored(
-            texts, with_parts=self.settings.evidence_terms > 0
-        )
-        return [
-            self._verdict(
-                text,
-                float(p),
-                None if novelty is None else float(novelty[i]),
-                None if half is None else float(half[i]),
-                None if parts is None else parts[i],
+        verdicts: list[Verdict] = []
+        for k in range(0, len(texts), _SCORE_CHUNK):
+            chunk = texts[k : k + _SCORE_CHUNK]
+            # parts serve only the evidence: without it, scoring does not build them
+            proba, novelty, half, parts = self._scored(
+                chunk, with_parts=self.settings.evidence_terms > 0
             )
-            for i, (text, p) in enumerate(zip(texts, proba, strict=True))
-        ]
+            verdicts += [
+                self._verdict(
+                    text,
+                    float(p),
+                    None if novelty is None else float(novelty[i]),
+                    None if half is None else float(half[i]),
+                    None if parts is None else parts[i],
+                )
+                for i, (text, p) in enumerate(zip(chunk, proba, strict=True))
+            ]
+        return verdicts
 
     def _evidence(self, text: str, parts: Any | None = None) -> list[Evidence]:
         explain = getattr(self.model.estimator, "explain", None)
