@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from veracity.explain import (
-    _JOIN,
     _TOKEN,
     MAX_ATTRIBUTED_CHARS,
     MAX_PHRASE_WORDS,
@@ -23,6 +22,7 @@ from veracity.explain import (
     Attribution,
     _phrases,
     _prepared_word_spans,
+    _runs,
     _tokens_of,
     align,
     is_function_word,
@@ -461,22 +461,13 @@ def test_the_copied_stop_word_list_is_scikit_learns() -> None:
 
 
 def _phrases_by_splitting(attribution: Attribution) -> list[tuple[int, int, float]]:
-    """The definition: the strongest window of each run, then the same on either side."""
+    """The definition: the strongest window of each run, then the same on either side
+    (the implementation before phrases were chosen strongest-first)."""
     text, spans = attribution.text, attribution.spans.tolist()
     weights: list[float] = attribution.weights.tolist()
     function = [e - s > MAX_WORD_CHARS or is_function_word(text[s:e]) for s, e in spans]
     too_long = [e - s > MAX_WORD_CHARS for s, e in spans]
-    runs: list[list[int]] = []
-    for i in range(len(spans)):
-        if weights[i] == 0.0:
-            continue
-        if runs:
-            j = runs[-1][-1]
-            gap = text[spans[j][1] : spans[i][0]]
-            if j == i - 1 and (weights[j] > 0) == (weights[i] > 0) and _JOIN.fullmatch(gap):
-                runs[-1].append(i)
-                continue
-        runs.append([i])
+    runs = _runs(text, spans, weights)  # how runs are found did not change; choosing did
     out: list[tuple[int, int, float]] = []
     pending = [run[k : k + 30] for run in runs for k in range(0, len(run), 30)]
     while pending:

@@ -760,6 +760,24 @@ def _label(value: Any) -> Label:
 _RUN_PIECE = 30
 
 
+def _runs(text: str, spans: list[list[int]], weights: list[float]) -> list[list[int]]:
+    """Runs of adjacent words that moved the score the same way, joined only by a space, a
+    dash, a slash, "&" or "." (the words' indices)."""
+    runs: list[list[int]] = []
+    for i in range(len(spans)):
+        if weights[i] == 0.0:
+            continue
+        if runs:
+            j = runs[-1][-1]
+            gap = text[spans[j][1] : spans[i][0]]
+            same_sign = (weights[j] > 0) == (weights[i] > 0)
+            if j == i - 1 and same_sign and (gap == " " or _JOIN.fullmatch(gap)):
+                runs[-1].append(i)
+                continue
+        runs.append([i])
+    return runs
+
+
 def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
     """Phrases: windows of 1 to 3 adjacent words pushing one way, with content words at
     both ends; in a longer run of such words the strongest window first, then the rest
@@ -773,18 +791,7 @@ def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
     # Python floats: sums of up to three of them, in order from 0.0, are numpy's sums
     # bit for bit, without a numpy call per window
     weights: list[float] = attribution.weights.tolist()
-    runs: list[list[int]] = []
-    for i in range(len(spans)):
-        if weights[i] == 0.0:
-            continue
-        if runs:
-            j = runs[-1][-1]
-            gap = text[spans[j][1] : spans[i][0]]
-            same_sign = (weights[j] > 0) == (weights[i] > 0)
-            if j == i - 1 and same_sign and (gap == " " or _JOIN.fullmatch(gap)):
-                runs[-1].append(i)
-                continue
-        runs.append([i])
+    runs = _runs(text, spans, weights)
     too_long: dict[int, bool] = {}
     function: dict[int, bool] = {}
     for run in runs:
