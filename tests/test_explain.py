@@ -568,10 +568,11 @@ def test_original_words_are_the_ones_the_search_finds(text: str) -> None:
 def test_tokens_of_normalized_words_are_the_analyzers(words: list[str]) -> None:
     from sklearn.feature_extraction.text import HashingVectorizer
 
-    from veracity.explain import ngram_tokens
+    from veracity.explain import _DEFAULT_TOKENS, ngram_tokens
 
     alignment = align(" ".join(words), preprocess=False)
     vectorizer = HashingVectorizer()
+    assert vectorizer.token_pattern == _DEFAULT_TOKENS  # the pattern the shortcut is for
     tokens, owner = ngram_tokens(alignment, vectorizer)
     analyzer = vectorizer.build_analyzer()
     assert tokens == [t for w in words for t in analyzer(w)]

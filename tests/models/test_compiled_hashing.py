@@ -174,3 +174,23 @@ def test_without_the_extension_the_counts_are_the_same(monkeypatch: pytest.Monke
         _assert_same(hashed_counts(vectorizer, texts), with_c)
         _assert_same(with_c, _reference(vectorizer, texts))
         monkeypatch.undo()
+
+
+def test_a_hasher_spec_counts_as_its_scikit_learn_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """HasherSpec (what the arrays-only model holds) stands in for a HashingVectorizer,
+    with the extension and without it."""
+    from veracity.models.hashing_features import TOKEN_PATTERN, HasherSpec
+
+    texts = ["The Senate passed the budget bill on Tuesday.", "SHOCKING: they hide it!!", ""]
+    specs = [
+        HasherSpec("word", (1, 2), 2**18),
+        HasherSpec("char_wb", (3, 5), 2**18),
+        HasherSpec("word", (1, 1), 2**16, lowercase=False, binary=True, dtype=np.float32),
+    ]
+    assert TOKEN_PATTERN == HashingVectorizer().token_pattern
+    for spec in specs:
+        reference = _reference(spec.to_sklearn(), texts)
+        _assert_same(hashed_counts(spec, texts), reference)
+        monkeypatch.setattr(hashing_features, "COMPILED", False)
+        _assert_same(hashed_counts(spec, texts), reference)
+        monkeypatch.undo()

@@ -93,9 +93,6 @@ ALLOWED_TYPES: frozenset[str] = frozenset(
 )
 
 _RETRAIN_HINT = RETRAIN_HINT
-#: Presets ``load_model(fast=True)`` reads as plain arrays
-#: (:data:`veracity.models.fast.FAST_PRESETS`).
-_FAST_PRESETS = frozenset({"hashing-sgd.v2"})
 
 
 @dataclass(frozen=True)
@@ -536,10 +533,10 @@ def load_model(directory: str | Path, *, fast: bool = False) -> LoadedModel:
             f"but {CARD_FILE} records {card.model_sha256 or 'none'}. " + _RETRAIN_HINT
         )
     check_zip_limits(data, model_path)  # before skops unpacks anything
-    if fast and card.preset in _FAST_PRESETS:
-        from veracity.models.fast import read_fast
+    if fast:
+        from veracity.models.fast import FAST_PRESETS, read_fast
 
-        arrays = read_fast(data)
+        arrays = read_fast(data) if card.preset in FAST_PRESETS else None
         if arrays is not None and [str(c) for c in arrays.classes_] == card.labels:
             return LoadedModel(estimator=arrays, card=card, path=path)
     _import_skops_io()
