@@ -69,6 +69,24 @@ def features_of(words: sp.csr_matrix, chars: sp.csr_matrix) -> sp.csr_matrix:
     return sp.hstack([sublinear_l2_of(words), sublinear_l2_of(chars)], format="csr")
 
 
+def _row_features(
+    words: sp.csr_matrix, chars: sp.csr_matrix, n_word: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """One text's :func:`features_of` row as ``(data, indices)``, without building a matrix.
+
+    The same operations in the same order as ``sublinear_l2_of`` and ``hstack``, so the
+    same floats (a scipy ``hstack`` of one row cost more than the arithmetic).
+    """
+    blocks = []
+    for counts in (words, chars):
+        data = 1.0 + np.log(counts.data.astype(np.float64))
+        rows = np.zeros(len(data), dtype=np.intp)
+        norm = np.sqrt(np.bincount(rows, weights=data * data, minlength=1))
+        blocks.append(data / norm[rows])
+    indices = np.concatenate([words.indices.astype(np.int64), chars.indices + np.int64(n_word)])
+    return np.concatenate(blocks), indices
+
+
 class HashedLinearInference:
     """Check-time code of a linear model on hashed word + ``char_wb`` n-grams.
 
@@ -110,12 +128,6 @@ class HashedLinearInference:
             hashed_counts(self.char_vectorizer_, texts),
         )
 
-    def _parts(self, texts: list[str]) -> tuple[sp.csr_matrix, list[TextParts]]:
-        """The features of prepared ``texts`` and each text's parts."""
-        words, chars = self._counts(texts)
-        parts = [TextParts(t, words[i], chars[i]) for i, t in enumerate(texts)]
-        return self._features_of(words, chars), parts
-
     def _scores(self, features: sp.csr_matrix) -> NDArray[np.float64]:
         """The linear score of each row (``decision_function`` of the linear model)."""
         coef, intercept = self._linear()
@@ -154,24 +166,25 @@ class HashedLinearInference:
         # the counts once: the features and the shares below
         word_vec, char_vec = self.word_vectorizer_, self.char_vectorizer_
         if parts is None:
-            features, (parts,) = self._parts([prepared])
-        else:
-            features = self._features_of(parts.word_counts, parts.char_counts)
+            words, chars = self._counts([prepared])
+            parts = TextParts(prepared, words, chars)
         counts, char_counts = parts.word_counts, parts.char_counts
+        n_word = int(self.n_word_features)
+        data, indices = _row_features(counts, char_counts, n_word)
         other: Any | None
         if coef.shape[0] == 1:
             target = FAKE if FAKE in classes else classes[1]
             sign = 1.0 if target == classes[1] else -1.0
             # only the text's buckets' weights (negating all 2M of them cost 2 ms a text)
-            weights, bias = sign * coef[0, features.indices], sign * float(intercept[0])
+            weights, bias = sign * coef[0, indices], sign * float(intercept[0])
             other = classes[0] if target == classes[1] else classes[1]
         else:
+            features = self._features_of(counts, char_counts)
             centred, centred_bias = coef - coef.mean(axis=0), intercept - intercept.mean()
             k = int(np.argmax(np.asarray(features @ centred.T).ravel() + centred_bias))
-            weights, bias = centred[k][features.indices], float(centred_bias[k])
+            weights, bias = centred[k][indices], float(centred_bias[k])
             target, other = classes[k], None
-        n_word = int(self.n_word_features)
-        contrib = features.data * weights
+        contrib = data * weights
         score = bias + float(contrib.sum())
         # A bucket's contribution per count, looked up by sorted bucket (no dense arrays
         # of n_features): the features' row holds the word buckets, then the char ones,
@@ -293,11 +306,12 @@ class OffDomainInference(HashedLinearInference):
         s = self._scores(self._features_of(words, chars))
         u = self._novelty_of_prepared(prepared)
         p = self._calibrated(s.ravel(), u)
-        parts = (
-            [TextParts(t, words[i], chars[i], float(u[i])) for i, t in enumerate(prepared)]
-            if with_parts
-            else []
-        )
+        if not with_parts:
+            parts = []
+        elif len(prepared) == 1:  # the counts are its rows (slicing a row costs a copy)
+            parts = [TextParts(prepared[0], words, chars, float(u[0]))]
+        else:
+            parts = [TextParts(t, words[i], chars[i], float(u[i])) for i, t in enumerate(prepared)]
         return np.column_stack([1.0 - p, p]), u, parts
 
     def proba_and_novelty(
