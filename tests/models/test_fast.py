@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.real_texts import DATASET_NAMES, real_texts
 
+from real_texts import DATASET_NAMES, real_texts
 from veracity.detector import Detector, default_model_path
 from veracity.errors import ModelIntegrityError
 from veracity.models.artifact import MODEL_FILE, load_model

@@ -16,8 +16,8 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.real_texts import DATASET_NAMES, real_texts
 
+from real_texts import DATASET_NAMES, real_texts
 from veracity.text.scrub import (
     _FOLD_MISMATCH,
     _IGNORECASE_LETTERS,
