@@ -279,3 +279,35 @@ def test_a_rerun_with_nothing_left_says_so_and_gives_no_rate(
     assert "rows/s" not in said
     summary = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
     assert (summary["skipped"], summary["rows_this_run"], summary["scored"]) == (3, 0, 120)
+
+
+def test_a_client_whose_event_loop_is_slow_to_start_is_tried_once_more(
+    monkeypatch: pytest.MonkeyPatch, scheduler: str
+) -> None:
+    """distributed asserts when its IO-loop thread takes over 10 s to start (a busy machine)."""
+    import distributed
+
+    from veracity.batch.scoring import cluster_client
+    from veracity.errors import InputError
+
+    real = distributed.Client
+    failures = [1]
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        if failures:
+            failures.pop()
+            raise AssertionError
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "Client", flaky)
+    with cluster_client(scheduler=scheduler) as client:
+        assert client.scheduler_info()["address"] == scheduler
+    assert not failures
+
+    def always(*args: object, **kwargs: object) -> object:
+        raise AssertionError
+
+    monkeypatch.setattr(distributed, "Client", always)
+    with pytest.raises(InputError, match="event loop did not start"):
+        with cluster_client(scheduler=scheduler):
+            pass

@@ -178,7 +178,17 @@ def cluster_client(scheduler: str | None = None, workers: int = 2) -> Iterator[A
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout="5s")  # type: ignore[no-untyped-call]
+            try:
+                client = Client(scheduler, timeout="5s")  # type: ignore[no-untyped-call]
+            except AssertionError:
+                # distributed waits a fixed 10 s for its IO-loop thread to start and then
+                # fails an assert; on a machine that busy, one more try usually gets it
+                client = Client(scheduler, timeout="5s")  # type: ignore[no-untyped-call]
+        except AssertionError:
+            raise InputError(
+                "the Dask client's event loop did not start within 10 s (is the machine "
+                "overloaded?); try again"
+            ) from None
         except ValueError as exc:  # unknown scheme, malformed address
             raise InputError(
                 f"{scheduler} is not a Dask scheduler address ({exc}); give tcp://HOST:PORT"
