@@ -544,28 +544,10 @@ def ngram_tokens(alignment: Alignment, vectorizer: Any) -> tuple[list[str], NDAr
     return tokens, np.asarray(owner, dtype=np.intp)
 
 
-def ngram_positions(
-    alignment: Alignment, vectorizer: Any, ngram_range: tuple[int, int]
-) -> list[tuple[str, list[int]]]:
-    """Every word n-gram of the aligned words, as ``vectorizer``'s analyzer makes them.
-
-    Returns ``(gram, [index of the word each of its tokens is in])`` (see
-    :func:`ngram_tokens`), the n-grams of each length in turn.
-    """
-    tokens, owner_array = ngram_tokens(alignment, vectorizer)
-    owner = owner_array.tolist()
-    grams: list[tuple[str, list[int]]] = []
-    lo, hi = ngram_range
-    for n in range(lo, hi + 1):
-        for k in range(len(tokens) - n + 1):
-            grams.append((" ".join(tokens[k : k + n]), owner[k : k + n]))
-    return grams
-
-
 def ngram_owners(
     alignment: Alignment, vectorizer: Any, ngram_range: tuple[int, int]
 ) -> tuple[list[str], NDArray[np.intp], NDArray[np.intp]]:
-    """:func:`ngram_positions` as arrays: ``(grams, sizes, owners)``.
+    """Every word n-gram of the aligned words as arrays: ``(grams, sizes, owners)``.
 
     ``sizes[g]`` is the number of tokens of gram ``g``; ``owners`` holds the word index
     of each token of each gram, the grams in order (``sizes.sum()`` entries).
@@ -593,6 +575,19 @@ def ngram_owners(
         np.concatenate(sizes) if sizes else empty,
         np.concatenate(owners) if owners else empty,
     )
+
+
+def ngram_positions(
+    alignment: Alignment, vectorizer: Any, ngram_range: tuple[int, int]
+) -> list[tuple[str, list[int]]]:
+    """Every word n-gram of the aligned words, as ``vectorizer``'s analyzer makes them.
+
+    Returns ``(gram, [index of the word each of its tokens is in])``, the n-grams of each
+    length in turn (:func:`ngram_owners`, one list per gram).
+    """
+    grams, sizes, owners = ngram_owners(alignment, vectorizer, ngram_range)
+    per_gram = np.split(owners, np.cumsum(sizes)[:-1]) if len(grams) else []
+    return [(gram, where.tolist()) for gram, where in zip(grams, per_gram, strict=True)]
 
 
 # -- linear models on TF-IDF features -------------------------------------------------------
