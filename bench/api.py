@@ -17,6 +17,7 @@ Usage::
 
     python bench/api.py --requests 2000 --concurrency 16
     python bench/api.py --rate 100 --requests 1000
+    python bench/api.py --rate 100 --requests 1000 --workers 2   # as `serve --workers 2`
 
 The client runs on the same machine and takes CPU from the server: numbers are an
 upper bound on latency for this machine, not a capacity plan.
@@ -40,10 +41,15 @@ import httpx
 
 SERVER = """
 import sys, uvicorn
-from veracity.serve.app import create_app
-from veracity.settings import Settings
-uvicorn.run(create_app(Settings()), host="127.0.0.1", port=int(sys.argv[1]),
-            log_level="warning", access_log=False)
+port, workers = int(sys.argv[1]), int(sys.argv[2])
+if workers == 1:
+    from veracity.serve.app import create_app
+    from veracity.settings import Settings
+    app = create_app(Settings())
+else:  # as `veracity serve --workers N` runs them
+    app = "veracity.serve.server:worker_app"
+uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+            factory=workers > 1, workers=workers)
 """
 
 
@@ -88,23 +94,41 @@ def article_texts(limit: int) -> list[str]:
     return [seed.read_text(encoding="utf-8")]
 
 
-def memory_mb(pid: int) -> tuple[float, float]:
-    """(current, peak) resident set size of process ``pid`` in MB, from /proc."""
-    values = {"VmRSS": 0.0, "VmHWM": 0.0}
+def _tree(pid: int) -> list[int]:
+    """``pid`` and every process below it (a server's workers), from /proc."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, rest = line.partition(":")
-            if key in values:
-                values[key] = int(rest.split()[0]) / 1024
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
-        pass
+        children = []
+    return [pid, *(p for c in children for p in _tree(int(c)))]
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident set size of process ``pid`` and its children in MB.
+
+    Summed over the processes; the peak is the sum of each one's peak (VmHWM), an upper
+    bound when they peak at different times.
+    """
+    values = {"VmRSS": 0.0, "VmHWM": 0.0}
+    for one in _tree(pid):
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                key, _, rest = line.partition(":")
+                if key in values:
+                    values[key] += int(rest.split()[0]) / 1024
+        except OSError:
+            pass
     return values["VmRSS"], values["VmHWM"]
 
 
-def start_server(port: int, database: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, database: Path, workers: int) -> subprocess.Popen[bytes]:
     """Run the service in a subprocess and wait until it is ready (model loaded)."""
     env = {**os.environ, "VERACITY_DATABASE_URL": f"sqlite:///{database}"}
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env)
+    if workers > 1:  # each worker migrates on startup; do it once first, as `serve` does
+        from veracity.store.migrate import upgrade
+
+        upgrade(env["VERACITY_DATABASE_URL"])
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(workers)], env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -196,7 +220,7 @@ def report(results: Results, elapsed: float, pid: int, mode: str) -> None:
             f"latency ms        p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  "
             f"p99 {percentile(ms, 99):.1f}  max {max(ms):.1f}  mean {statistics.fmean(ms):.1f}"
         )
-    print(f"server RSS MB     now {rss:.0f}  peak (VmHWM) {peak:.0f}")
+    print(f"server RSS MB     now {rss:.0f}  peak (VmHWM) {peak:.0f}  (all its processes)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -207,13 +231,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=None, help="fixed rate (requests/s)")
     parser.add_argument("--max-seconds", type=float, default=120.0, help="stop after this")
     parser.add_argument("--warmup", type=int, default=50, help="unmeasured first requests")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
     args = parser.parse_args(argv)
     texts = article_texts(500)
     words = statistics.median(len(t.split()) for t in texts)
     print(f"articles          {len(texts)} (median {words:.0f} words)")
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        proc = start_server(port, Path(tmp) / "bench.db")
+        proc = start_server(port, Path(tmp) / "bench.db", args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
             asyncio.run(closed_loop(base, texts, args.warmup, 4, args.max_seconds))

@@ -154,7 +154,7 @@ def test_every_command_refuses_a_bad_setting_in_one_line_with_exit_2(
     monkeypatch.setenv(name, value)
     monkeypatch.setenv("VERACITY_DATABASE_URL", f"sqlite:///{tmp_path / 'never.db'}")
     monkeypatch.setattr(
-        "veracity.serve.app.run", lambda *a, **k: pytest.fail("serve started anyway")
+        "veracity.serve.server.run", lambda *a, **k: pytest.fail("serve started anyway")
     )
     args = [arg.replace("{tmp}", str(tmp_path)) for arg in ARGS[command]]
     result = runner.invoke(app, args)

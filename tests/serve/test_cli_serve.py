@@ -17,19 +17,27 @@ from veracity.settings import Settings
 def test_serve_runs_uvicorn_with_host_and_port(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, Any]] = []
 
-    def fake_run(settings: Settings, host: str, port: int) -> None:
-        calls.append({"settings": settings, "host": host, "port": port})
+    def fake_run(settings: Settings, host: str, port: int, workers: int) -> None:
+        calls.append({"settings": settings, "host": host, "port": port, "workers": workers})
 
-    monkeypatch.setattr("veracity.serve.app.run", fake_run)
+    monkeypatch.setattr("veracity.serve.server.run", fake_run)
     monkeypatch.setenv("VERACITY_DATABASE_URL", "sqlite:///somewhere.db")
     result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "9001"])
     assert result.exit_code == 0, result.output
     assert calls[0]["host"] == "0.0.0.0" and calls[0]["port"] == 9001
+    assert calls[0]["workers"] == 1
+    result = CliRunner().invoke(app, ["serve", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert calls[1]["workers"] == 2
     assert calls[0]["settings"].database_url == "sqlite:///somewhere.db"
 
 
 def test_serve_rejects_a_bad_port() -> None:
     assert CliRunner().invoke(app, ["serve", "--port", "70000"]).exit_code == 2
+
+
+def test_serve_rejects_zero_workers() -> None:
+    assert CliRunner().invoke(app, ["serve", "--workers", "0"]).exit_code == 2
 
 
 # -- startup problems are one line with their own exit code (#13) ----------------------

@@ -26,6 +26,14 @@ from veracity.settings import Settings
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes (one uses about one core; each holds the model, ~160 MB).",
+        ),
+    ] = 1,
 ) -> None:
     """Run the web service: JSON API under /v1, the web page at /, API docs at /docs.
 
@@ -35,9 +43,9 @@ def serve(
     """
     with _errors():
         require("serve", "veracity serve")
-        from veracity.serve.app import run
+        from veracity.serve.server import run
 
-        run(Settings(), host=host, port=port)
+        run(Settings(), host=host, port=port, workers=workers)
 
 
 db_app = _Typer(

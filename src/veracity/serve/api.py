@@ -195,7 +195,8 @@ class FeedbackRequest(_Body):
 
 
 def _out(check: Check, verdict: Verdict | None = None) -> CheckOut:
-    data = repository.check_to_dict(check)
+    """The API's view of ``check``; with its ``verdict``, of one just stored (no feedback yet)."""
+    data = repository.check_to_dict(check, feedback=verdict is None)
     data.pop("text")
     data.pop("text_sha256")
     if verdict is not None:

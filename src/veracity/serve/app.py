@@ -2,7 +2,6 @@
 
 >>> from veracity.serve.app import create_app
 >>> from veracity.settings import Settings
-from veracity.store.repository import shared_secret
 >>> app = create_app(Settings(database_url="sqlite:///checks.db"))  # doctest: +SKIP
 
 The database is migrated to the newest schema when the app starts; the model loads
@@ -37,7 +36,7 @@ from veracity.store.repository import shared_secret
 if TYPE_CHECKING:
     from veracity.detector import Detector
 
-__all__ = ["create_app", "run"]
+__all__ = ["create_app"]
 
 
 def create_app(settings: Settings | None = None, detector: Detector | None = None) -> FastAPI:
@@ -101,26 +100,3 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     return app
-
-
-def run(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the app with uvicorn until interrupted.
-
-    The address, the database and the model are checked first
-    (:func:`veracity.serve.startup.preflight`), so a busy port is a ServeError, a bad
-    database a StoreError and a bad model a ModelError, never uvicorn's exit code 3.
-    """
-    import uvicorn
-
-    from veracity.errors import ServeError
-    from veracity.serve.startup import preflight
-
-    detector = preflight(settings, host, port)
-    try:
-        uvicorn.run(create_app(settings, detector), host=host, port=port, log_level="info")
-    except SystemExit as exc:  # uvicorn's "startup failed" (e.g. the port was taken since)
-        if exc.code in (0, None):
-            raise
-        raise ServeError(
-            f"the service could not start on {host}:{port}; the reason is in the log above"
-        ) from None

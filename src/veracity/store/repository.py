@@ -288,8 +288,12 @@ def export_feedback(session: Session, path: str | Path) -> int:
     return rows
 
 
-def check_to_dict(check: Check) -> dict[str, Any]:
-    """A JSON-ready dict of a check and its feedback."""
+def check_to_dict(check: Check, *, feedback: bool = True) -> dict[str, Any]:
+    """A JSON-ready dict of a check and its feedback.
+
+    ``feedback=False`` gives an empty list without reading the feedback table: for a
+    check stored a moment ago, which cannot have any yet.
+    """
     return {
         "id": check.id,
         "created_at": check.created_at.isoformat(),
@@ -312,7 +316,7 @@ def check_to_dict(check: Check) -> dict[str, Any]:
                 "comment": f.comment,
                 "created_at": f.created_at.isoformat(),
             }
-            for f in check.feedback
+            for f in (check.feedback if feedback else ())
         ],
     }
 
