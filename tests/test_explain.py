@@ -21,6 +21,8 @@ from veracity.explain import (
     MAX_WORD_CHARS,
     Attribution,
     _phrases,
+    _phrases_compiled,
+    _phrases_python,
     _prepared_word_spans,
     _runs,
     _tokens_of,
@@ -31,7 +33,8 @@ from veracity.explain import (
 from veracity.models._charcache import MAX_CACHE_BYTES, WordRows
 from veracity.models.hashing import HashingSGDClassifier
 from veracity.models.linear import TfidfLogisticClassifier
-from veracity.text import prepare
+from veracity.text import normalize, prepare
+from veracity.text._compiled import ngrams
 from veracity.types import Evidence
 
 FILLER = "the of and to in that is for on with as was by at it from this have are be".split()
@@ -510,11 +513,16 @@ _WORDS = ["the", "said", "senate", "vaccine", "hoax", "of", "x" * 40, "Trump", "
 def test_phrases_are_the_windows_of_the_splitting_definition(
     words: list[tuple[str, str, float]],
 ) -> None:
+    attribution = _attribution_of(words)
+    assert _phrases(attribution) == _phrases_by_splitting(attribution)
+
+
+def _attribution_of(words: list[tuple[str, str, float]]) -> Attribution:
     text, spans = "", []
     for word, gap, _ in words:
         spans.append((len(text), len(text) + len(word)))
         text += word + gap
-    attribution = Attribution(
+    return Attribution(
         text,
         "fake",
         "reliable",
@@ -522,7 +530,105 @@ def test_phrases_are_the_windows_of_the_splitting_definition(
         np.asarray([w for _, _, w in words], dtype=np.float64),
         base=0.0,
     )
-    assert _phrases(attribution) == _phrases_by_splitting(attribution)
+
+
+_GAPS = [" ", "  ", "   ", "    ", "\t", " \t ", "-", " - ", "\u2013", " \u2014 ", "/", " & ", "&",
+         ".", "..", ", ", "- ", " -", "\t-\t", "  -", "-  ", "\n", "", "\u2003", ": "]  # fmt: skip
+
+
+@pytest.mark.skipif(ngrams is None, reason="extension not built")
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([*_WORDS, "a" * 46, "Höhe", "don't", "U.S"]),
+            st.sampled_from(_GAPS),
+            st.floats(-2, 2, allow_nan=False).map(lambda w: round(w, 2)),
+        ),
+        max_size=120,
+    )
+)
+def test_compiled_phrases_are_the_python_ones(words: list[tuple[str, str, float]]) -> None:
+    """Every gap the join rule knows and does not, long words, zeros, runs over 30 words."""
+    attribution = _attribution_of(words)
+    assert sorted(_phrases_compiled(attribution)) == _phrases_python(attribution)
+
+
+@pytest.mark.skipif(ngrams is None, reason="extension not built")
+def test_compiled_phrases_are_the_python_ones_on_real_texts() -> None:
+    from real_texts import DATASET_NAMES, real_texts
+    from veracity.detector import Detector, default_model_path
+
+    estimator = Detector.from_path(default_model_path(), fast=True).estimator
+    checked = 0
+    for name in DATASET_NAMES:
+        for text in real_texts(name, 40):
+            attribution = estimator.attribution(text)
+            assert sorted(_phrases_compiled(attribution)) == _phrases_python(attribution), text
+            checked += 1
+    assert checked == 40 * len(DATASET_NAMES)
+
+
+def _sentences_by_loop(attribution: Attribution) -> list[tuple[int, int, float]]:
+    """The definition: walk the words, a new unit at each sentence end or every 40 words."""
+    from veracity.explain import _SENTENCE_END, MAX_SENTENCE_WORDS
+
+    text, spans, weights = attribution.text, attribution.spans, attribution.weights
+    if not len(spans):
+        return []
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
+    units: list[list[int]] = [[]]
+    e = 0
+    for i, (start, _) in enumerate(spans.tolist()):
+        moved = False
+        while start >= ends[e]:
+            e += 1
+            moved = True
+        if (moved and units[-1]) or len(units[-1]) >= MAX_SENTENCE_WORDS:
+            units.append([])
+        units[-1].append(i)
+    if len(units) < 2:
+        return []
+    firsts = [u[0] for u in units]
+    sums = np.add.reduceat(np.asarray(weights, dtype=np.float64), firsts)
+    return [
+        (int(spans[u[0]][0]), int(spans[u[-1]][1]), float(w))
+        for u, w in zip(units, sums.tolist(), strict=True)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["the", "Senate", "hoax", "x"]),
+            st.sampled_from([" ", ". ", "! ", "\n", '?" ', " ", " ", ", "]),
+            st.floats(-1, 1, allow_nan=False),
+        ),
+        max_size=120,
+    )
+)
+def test_sentences_are_the_units_of_the_loop_definition(
+    words: list[tuple[str, str, float]],
+) -> None:
+    from veracity.explain import _sentences
+
+    attribution = _attribution_of(words)
+    assert _sentences(attribution) == _sentences_by_loop(attribution)
+
+
+def test_sentences_are_the_loops_on_real_texts() -> None:
+    from real_texts import DATASET_NAMES, real_texts
+    from veracity.detector import Detector, default_model_path
+    from veracity.explain import _sentences
+
+    estimator = Detector.from_path(default_model_path(), fast=True).estimator
+    for name in DATASET_NAMES:
+        for text in real_texts(name, 30):
+            # normalized, a text is one sentence: passages of 40 words
+            for form in (text, normalize(text)):
+                attribution = estimator.attribution(form)
+                assert _sentences(attribution) == _sentences_by_loop(attribution), form
 
 
 def _tokens_by_search(text: str, spans: list[tuple[int, int]]) -> list[int]:
@@ -561,6 +667,26 @@ def test_original_words_are_the_ones_the_search_finds(text: str) -> None:
     spans.sort()
     index, tokens = _tokens_of(text, spans)
     assert index.tolist() + tokens.ravel().tolist() == _tokens_by_search(text, spans)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="abZ'\u2019_1é -.\n\t", max_size=40), st.data())
+def test_ascii_words_are_where_the_regex_says(text: str, data: st.DataObject) -> None:
+    from veracity.explain import _ASCII_WORD, _ascii_words
+
+    bound = st.integers(-1, len(text) + 1)
+    spans = data.draw(st.lists(st.tuples(bound, bound), max_size=8))
+    spans = [(s, e) for s, e in spans if e <= len(text)]
+    expected = []
+    for start, end in spans:
+        m = _ASCII_WORD.match(text, start) if 0 <= start < end else None
+        expected.append(m is not None and m.end() == end)
+    found = _ascii_words(text, np.asarray(spans, dtype=np.int64).reshape(-1, 2)).tolist()
+    # True only where the regex says so (a non-ASCII neighbour is left to the search);
+    # among ASCII characters, exactly where it says so
+    assert all(e for f, e in zip(found, expected, strict=True) if f)
+    if text.isascii():
+        assert found == expected
 
 
 @settings(max_examples=200, deadline=None)

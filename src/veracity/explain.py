@@ -64,6 +64,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from veracity.text import is_normalized, normalize, prepare
+from veracity.text._compiled import ngrams
 from veracity.text.lang import ENGLISH_FUNCTION_WORDS, SKLEARN_ENGLISH_STOP_WORDS
 from veracity.text.scrub import NORMALIZED_PATTERNS, RAW_PATTERNS, ScrubPattern, apply_patterns
 from veracity.types import FAKE, Evidence, Label
@@ -253,18 +254,49 @@ def _greedy_word_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     return spans
 
 
+def _ascii_words(text: str, spans: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Per span: whether :data:`_ASCII_WORD` matched at its start ends at its end, found
+    on the characters as arrays (only ASCII neighbours are judged; others say False)."""
+    starts, ends = spans[:, 0], spans[:, 1]
+    valid = (starts >= 0) & (ends > starts)
+    if not valid.any():
+        return valid
+    chars = np.frombuffer(
+        text[: int(ends.max()) + 1].encode("utf-32-le", "surrogatepass"), dtype=np.uint32
+    )
+    letter = ((chars >= 65) & (chars <= 90)) | ((chars >= 97) & (chars <= 122))
+    word = letter | ((chars >= 48) & (chars <= 57)) | (chars == 95)  # ASCII \w
+    seen = np.concatenate(([0], np.cumsum(letter)))
+    s, e = np.where(valid, starts, 0), np.where(valid, ends, 0)
+    letters = seen[e] - seen[s] == e - s
+    before = chars[np.maximum(s - 1, 0)]
+    clear_before = (s == 0) | ((before < 128) & ~word[np.maximum(s - 1, 0)] & (before != 39))
+    last = len(chars) - 1
+    after = chars[np.minimum(e, last)]
+    clear_after = (e >= len(text)) | ((e <= last) & (after < 128) & ~word[np.minimum(e, last)])
+    found: NDArray[np.bool_] = valid & letters & clear_before & clear_after
+    return found
+
+
 def _tokens_of(text: str, spans: list[tuple[int, int]]) -> tuple[NDArray[Any], NDArray[Any]]:
     """The original word around each span: (index per span, unique token spans)."""
     tokens: list[tuple[int, int]] = []
-    index = np.full(len(spans), -1, dtype=np.int64)
-    for i, (start, end) in enumerate(spans):
+    index = [-1] * len(spans)
+    array = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    # plain: a whole ASCII word (its own token), after the span before it
+    plain = _ascii_words(text, array)
+    plain[1:] &= array[1:, 0] >= array[:-1, 1]
+    if plain.all():
+        return np.arange(len(spans), dtype=np.int64), array
+
+    def one(i: int) -> None:
+        start, end = spans[i]
         if start < 0:
-            continue
+            return
         if tokens and tokens[-1][0] <= start and end <= tokens[-1][1]:
             index[i] = len(tokens) - 1
-            continue
-        fast = _ASCII_WORD.match(text, start)
-        if fast is not None and fast.end() == end:
+            return
+        if plain[i]:
             # ASCII letters alone between non-word characters (most words): the token the
             # search below finds is the span itself (it stops at ``end + 1``, so an
             # apostrophe after the span cannot join a later part to it)
@@ -286,7 +318,24 @@ def _tokens_of(text: str, spans: list[tuple[int, int]]) -> tuple[NDArray[Any], N
             token = (token[0], max(token[1], end))
         tokens.append(token)
         index[i] = len(tokens) - 1
-    return index, np.asarray(tokens, dtype=np.int64).reshape(-1, 2)
+
+    # One span at a time only where it matters: the spans that are not plain, and plain
+    # ones that start inside the token before them. The other plain spans are their own
+    # tokens, added together.
+    pos = 0
+    for k in [*np.flatnonzero(~plain).tolist(), len(spans)]:
+        i = pos
+        while i < k and tokens and spans[i][0] < tokens[-1][1]:
+            one(i)
+            i += 1
+        if i < k:
+            first = len(tokens)
+            tokens += spans[i:k]
+            index[i:k] = range(first, first + k - i)
+        if k < len(spans):
+            one(k)
+        pos = k + 1
+    return np.asarray(index, dtype=np.int64), np.asarray(tokens, dtype=np.int64).reshape(-1, 2)
 
 
 #: A long text's aligned words are sought in a prefix of this many times the cap.
@@ -782,6 +831,13 @@ def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
     the windows that, taken strongest first (earliest on a tie), overlap none taken
     before: each window's strength is computed once, not once per split.
     """
+    if ngrams is not None:
+        return sorted(_phrases_compiled(attribution))
+    return _phrases_python(attribution)
+
+
+def _phrases_python(attribution: Attribution) -> list[tuple[int, int, float]]:
+    """:func:`_phrases` in Python: where the extension is not built, and its reference."""
     text, spans = attribution.text, attribution.spans.tolist()
     # Python floats: sums of up to three of them, in order from 0.0, are numpy's sums
     # bit for bit, without a numpy call per window
@@ -823,27 +879,50 @@ def _phrases(attribution: Attribution) -> list[tuple[int, int, float]]:
     return sorted(out)
 
 
+def _phrases_compiled(attribution: Attribution) -> list[tuple[int, int, float]]:
+    """:func:`_phrases` (unsorted) by the compiled ``phrase_windows``, the same windows:
+    the same runs, sums in the same order, the same strongest-first choice."""
+    text = attribution.text
+    spans = np.asarray(attribution.spans, dtype=np.int64).reshape(-1, 2)
+    weights = np.ascontiguousarray(attribution.weights, dtype=np.float64)
+    starts, ends = np.ascontiguousarray(spans[:, 0]), np.ascontiguousarray(spans[:, 1])
+    too_long = (ends - starts) > MAX_WORD_CHARS
+    function = too_long.copy()
+    for i in np.flatnonzero((weights != 0.0) & ~too_long).tolist():  # words a phrase may hold
+        function[i] = is_function_word(text[starts[i] : ends[i]])
+    found: list[tuple[int, int, float]] = ngrams.phrase_windows(
+        text,
+        starts,
+        ends,
+        weights,
+        function.view(np.uint8),
+        too_long.view(np.uint8),
+        MAX_PHRASE_WORDS,
+        _RUN_PIECE,
+    )
+    return found
+
+
 def _sentences(attribution: Attribution) -> list[tuple[int, int, float]]:
     """Sentences (or passages of :data:`MAX_SENTENCE_WORDS` words) and their weights."""
     text, spans, weights = attribution.text, attribution.spans, attribution.weights
     if not len(spans):
         return []
-    ends = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
-    units: list[list[int]] = [[]]
-    e = 0
-    for i, (start, _) in enumerate(spans.tolist()):
-        moved = False
-        while start >= ends[e]:
-            e += 1
-            moved = True
-        if (moved and units[-1]) or len(units[-1]) >= MAX_SENTENCE_WORDS:
-            units.append([])
-        units[-1].append(i)
-    if len(units) < 2:  # the whole text is one sentence: nothing to point at
+    ends = np.asarray([m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1])
+    # each word's sentence: the ends at or before its start (never fewer than the word
+    # before it had); a unit is a sentence's words, 40 at a time
+    sentence = np.maximum.accumulate(np.searchsorted(ends, spans[:, 0], side="right"))
+    n = len(sentence)
+    changed = np.flatnonzero(np.diff(sentence)) + 1
+    first_of_sentence = np.zeros(n, dtype=np.int64)
+    first_of_sentence[changed] = changed
+    first_of_sentence = np.maximum.accumulate(first_of_sentence)
+    rank = np.arange(n) - first_of_sentence
+    firsts = np.flatnonzero(rank % MAX_SENTENCE_WORDS == 0).tolist()
+    if len(firsts) < 2:  # the whole text is one sentence: nothing to point at
         return []
-    firsts = [u[0] for u in units if u]  # each unit is a run of consecutive words
     sums = np.add.reduceat(np.asarray(weights, dtype=np.float64), firsts)
-    lasts = [u[-1] for u in units if u]
+    lasts = [*(f - 1 for f in firsts[1:]), n - 1]
     return [
         (int(spans[a][0]), int(spans[b][1]), float(w))
         for a, b, w in zip(firsts, lasts, sums.tolist(), strict=True)

@@ -1,7 +1,8 @@
 """The compiled n-gram hasher :mod:`veracity.text._ngrams`, or None where it was not built.
 
 Installed without a C compiler, veracity falls back to scikit-learn's and datasketch's
-hashing, which give the same numbers more slowly; the callers check for None.
+hashing, and evidence to choosing phrases in Python, which give the same results more
+slowly; the callers check for None.
 """
 
 try:

@@ -26,9 +26,16 @@
  * sha1_32(items) returns datasketch's sha1_hash32 of each bytes item, and
  * shingle_sha1_32(text, size) that of each word shingle of a prepared text: the MinHash
  * input of deduplication, without a Python call per item.
+ *
+ * phrase_windows(text, starts, ends, weights, function, too_long, max_words, piece) is
+ * veracity.explain._phrases_python on per-word arrays: the runs of adjacent words that
+ * push the same way (joined by the gaps explain._JOIN allows), and in each run the
+ * non-overlapping windows of up to max_words words, strongest first; sums are taken in
+ * the same order, so the weights are the same doubles.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -557,6 +564,157 @@ static PyObject *shingle_sha1_32(PyObject *self, PyObject *args) {
     return out;
 }
 
+/* -- phrase_windows: the phrases of evidence (veracity.explain._phrases, in C) -------- */
+
+static int is_blank(Py_UCS4 c) { return c == ' ' || c == '\t'; }
+static int is_joiner(Py_UCS4 c) {
+    return c == '-' || c == 0x2013 || c == 0x2014 || c == '/' || c == '&';
+}
+
+/* Whether text[from:to] fully matches [ \t]{1,3}|[ \t]?[-\u2013\u2014/&][ \t]?|\. */
+static int joins(int kind, const void *data, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t len = to - from;
+    if (len < 1 || len > 3) return 0;
+    Py_UCS4 c[3];
+    for (Py_ssize_t k = 0; k < len; k++) c[k] = PyUnicode_READ(kind, data, from + k);
+    int blanks = 1;
+    for (Py_ssize_t k = 0; k < len; k++) blanks &= is_blank(c[k]);
+    if (blanks) return 1;
+    if (len == 1) return is_joiner(c[0]) || c[0] == '.';
+    if (len == 2) return (is_blank(c[0]) && is_joiner(c[1])) || (is_joiner(c[0]) && is_blank(c[1]));
+    return is_blank(c[0]) && is_joiner(c[1]) && is_blank(c[2]);
+}
+
+typedef struct {
+    double key; /* -abs(total) */
+    Py_ssize_t a, b;
+    double total;
+} window;
+
+static int window_order(const void *x, const void *y) {
+    const window *u = x, *v = y;
+    if (u->key != v->key) return u->key < v->key ? -1 : 1;
+    if (u->a != v->a) return u->a < v->a ? -1 : 1;
+    if (u->b != v->b) return u->b < v->b ? -1 : 1;
+    return 0;
+}
+
+static int append_phrase(PyObject *out, Py_ssize_t start, Py_ssize_t end, double total) {
+    PyObject *item = Py_BuildValue("(nnd)", start, end, total);
+    if (!item) return -1;
+    int failed = PyList_Append(out, item);
+    Py_DECREF(item);
+    return failed;
+}
+
+static PyObject *phrase_windows(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_buffer sb = {0}, eb = {0}, wb = {0}, fb = {0}, lb = {0};
+    Py_ssize_t max_words, piece_words;
+    if (!PyArg_ParseTuple(args, "Uy*y*y*y*y*nn", &text, &sb, &eb, &wb, &fb, &lb, &max_words,
+                          &piece_words))
+        return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t *run = NULL;
+    window *windows = NULL;
+    unsigned char *taken = NULL;
+    Py_ssize_t n = sb.len / (Py_ssize_t)sizeof(int64_t);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    if (sb.len % (Py_ssize_t)sizeof(int64_t) || eb.len != sb.len ||
+        wb.len != n * (Py_ssize_t)sizeof(double) || fb.len != n || lb.len != n || max_words < 1 ||
+        piece_words < 1) {
+        PyErr_SetString(PyExc_ValueError, "phrase_windows: arrays of different lengths");
+        goto done;
+    }
+    const int64_t *starts = sb.buf, *ends = eb.buf;
+    const double *weights = wb.buf;
+    const unsigned char *function = fb.buf, *too_long = lb.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (starts[i] < 0 || ends[i] < starts[i] || ends[i] > length) {
+            PyErr_SetString(PyExc_ValueError, "phrase_windows: a span outside the text");
+            goto done;
+        }
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    out = PyList_New(0);
+    run = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n ? n : 1));
+    windows = PyMem_Malloc(sizeof(window) * (size_t)(piece_words * max_words));
+    taken = PyMem_Malloc((size_t)piece_words);
+    if (!out || !run || !windows || !taken) {
+        if (out) PyErr_NoMemory();
+        Py_CLEAR(out);
+        goto done;
+    }
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (weights[i] == 0.0) {
+            i++;
+            continue;
+        }
+        /* one run: adjacent words pushing the same way, joined by a space, dash, ... */
+        Py_ssize_t len = 0;
+        run[len++] = i;
+        while (i + 1 < n && weights[i + 1] != 0.0 && (weights[i] > 0) == (weights[i + 1] > 0) &&
+               joins(kind, data, ends[i], starts[i + 1])) {
+            run[len++] = ++i;
+        }
+        i++;
+        if (len == 1) {
+            Py_ssize_t w = run[0];
+            if (!function[w] && append_phrase(out, starts[w], ends[w], 0.0 + weights[w]) < 0) {
+                Py_CLEAR(out);
+                goto done;
+            }
+            continue;
+        }
+        for (Py_ssize_t k = 0; k < len; k += piece_words) {
+            Py_ssize_t m = len - k < piece_words ? len - k : piece_words;
+            if (m < 1) break; /* never: k < len */
+            const Py_ssize_t *piece = run + k;
+            Py_ssize_t count = 0;
+            for (Py_ssize_t a = 0; a < m; a++) {
+                if (function[piece[a]]) continue;
+                double total = 0.0;
+                for (Py_ssize_t b = a; b < a + max_words && b < m; b++) {
+                    if (too_long[piece[b]]) break;
+                    total += weights[piece[b]];
+                    if (!function[piece[b]]) {
+                        windows[count].key = -fabs(total);
+                        windows[count].a = a;
+                        windows[count].b = b;
+                        windows[count].total = total;
+                        count++;
+                    }
+                }
+            }
+            qsort(windows, (size_t)count, sizeof(window), window_order);
+            memset(taken, 0, (size_t)m);
+            for (Py_ssize_t w = 0; w < count; w++) {
+                int free_span = 1;
+                for (Py_ssize_t x = windows[w].a; x <= windows[w].b; x++) free_span &= !taken[x];
+                if (!free_span) continue;
+                for (Py_ssize_t x = windows[w].a; x <= windows[w].b; x++) taken[x] = 1;
+                if (append_phrase(out, starts[piece[windows[w].a]], ends[piece[windows[w].b]],
+                                  windows[w].total) < 0) {
+                    Py_CLEAR(out);
+                    goto done;
+                }
+            }
+        }
+    }
+done:
+    PyMem_Free(run);
+    PyMem_Free(windows);
+    PyMem_Free(taken);
+    PyBuffer_Release(&sb);
+    PyBuffer_Release(&eb);
+    PyBuffer_Release(&wb);
+    PyBuffer_Release(&fb);
+    PyBuffer_Release(&lb);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"counts", counts, METH_VARARGS,
      "counts(texts, char_wb, min_n, max_n, n_features, binary) -> (indptr, indices, data)\n\n"
@@ -573,6 +731,11 @@ static PyMethodDef methods[] = {
      "sha1_32 of each word size-shingle of a prepared text (a-z words, single spaces), in\n"
      "order, repeats included; the whole text if it has at most size words; None for a\n"
      "text not in that form."},
+    {"phrase_windows", phrase_windows, METH_VARARGS,
+     "phrase_windows(text, starts, ends, weights, function, too_long, max_words, piece)\n"
+     "-> list of (start, end, weight)\n\n"
+     "veracity.explain._phrases on arrays: starts, ends int64, weights float64, function\n"
+     "and too_long uint8, one per word; phrases in the order chosen (unsorted)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,6 +1,12 @@
 """Types of the compiled n-gram hasher (``_ngrams.c``)."""
 
 from collections.abc import Sequence
+from typing import Any
+
+from numpy.typing import NDArray
+from typing_extensions import Buffer
+
+_Array = Buffer | NDArray[Any]
 
 def counts(
     texts: Sequence[str],
@@ -21,3 +27,16 @@ def sha1_32(items: Sequence[bytes], /) -> bytearray:
 
 def shingle_sha1_32(text: str, size: int, /) -> bytearray | None:
     """``sha1_32`` of each word ``size``-shingle of a prepared text, or None if not prepared."""
+
+def phrase_windows(
+    text: str,
+    starts: _Array,
+    ends: _Array,
+    weights: _Array,
+    function: _Array,
+    too_long: _Array,
+    max_words: int,
+    piece: int,
+    /,
+) -> list[tuple[int, int, float]]:
+    """``veracity.explain._phrases`` on per-word arrays (int64, int64, float64, uint8, uint8)."""
