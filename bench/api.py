@@ -1,9 +1,10 @@
 """Load test of the HTTP service on loopback: latency percentiles, throughput, server RSS.
 
-Starts the real server (uvicorn, 127.0.0.1, a free port, a temporary SQLite file, the
-bundled model, no access log) in a subprocess, waits until ``/readyz`` answers, warms it
-up, then sends ``POST /v1/check`` with real article texts (rows of ``isot_sample``, or
-the seed article) and stops by itself after ``--requests`` requests or ``--max-seconds``.
+Starts the real server (as ``veracity serve [--workers N]`` does: 127.0.0.1, a free
+port, a temporary SQLite file, the bundled model, no access log) in a subprocess, waits
+until ``/readyz`` answers, warms it up, then sends ``POST /v1/check`` with real article
+texts (rows of ``isot_sample``, or the seed article) and stops by itself after
+``--requests`` requests or ``--max-seconds``.
 
 Two modes:
 
@@ -40,16 +41,11 @@ from pathlib import Path
 import httpx
 
 SERVER = """
-import sys, uvicorn
-port, workers = int(sys.argv[1]), int(sys.argv[2])
-if workers == 1:
-    from veracity.serve.app import create_app
-    from veracity.settings import Settings
-    app = create_app(Settings())
-else:  # as `veracity serve --workers N` runs them
-    app = "veracity.serve.server:worker_app"
-uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-            factory=workers > 1, workers=workers)
+import sys
+from veracity.serve.server import run
+from veracity.settings import Settings
+run(Settings(), port=int(sys.argv[1]), workers=int(sys.argv[2]), log_level="warning",
+    access_log=False)
 """
 
 
@@ -124,10 +120,6 @@ def memory_mb(pid: int) -> tuple[float, float]:
 def start_server(port: int, database: Path, workers: int) -> subprocess.Popen[bytes]:
     """Run the service in a subprocess and wait until it is ready (model loaded)."""
     env = {**os.environ, "VERACITY_DATABASE_URL": f"sqlite:///{database}"}
-    if workers > 1:  # each worker migrates on startup; do it once first, as `serve` does
-        from veracity.store.migrate import upgrade
-
-        upgrade(env["VERACITY_DATABASE_URL"])
     proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(workers)], env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -8,6 +8,7 @@ whose one-line message names the variable and what it allows.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from veracity.errors import SettingsError
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "usable_cpus"]
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
 
 #: Settings whose values are never repeated in an error message (a URL may hold a password).
 _SECRET = frozenset({"database_url"})
@@ -155,8 +164,9 @@ class Settings(BaseSettings):
     max_concurrent_checks: int = Field(
         default=0,
         ge=0,
-        description="Most checks the service runs through the model at once (0: one per CPU); "
-        "more wait for a free slot, and get 503 if none frees up within the time limit.",
+        description="Most checks a service process runs through the model at once (0: one "
+        "per CPU, shared among `serve --workers`); more wait for a free slot, and get 503 if "
+        "none frees up within the time limit.",
     )
 
     def __init__(self, **values: Any) -> None:

@@ -118,3 +118,23 @@ def test_the_app_does_not_start_on_a_bad_database(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="unsupported URL"):
         with TestClient(create_app(Settings(database_url="foo://bar"))):
             pass
+
+
+@pytest.mark.parametrize(("given", "expected"), [(0, None), (3, 3)])
+def test_workers_share_the_cpus_among_their_check_slots(
+    monkeypatch: pytest.MonkeyPatch, given: int, expected: int | None
+) -> None:
+    """0 (one per CPU) means the CPUs shared among the workers; a number is kept."""
+    import json
+
+    from veracity.serve import server
+
+    started: list[dict[str, Any]] = []
+    monkeypatch.setattr(server, "_preflight_elsewhere", lambda *a: None)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: started.append(k))
+    monkeypatch.delenv(server._WORKER_SETTINGS, raising=False)
+    monkeypatch.setattr(server, "usable_cpus", lambda: 8)
+    server.run(Settings(max_concurrent_checks=given), workers=4)
+    handed = json.loads(server.os.environ.pop(server._WORKER_SETTINGS))
+    assert handed["max_concurrent_checks"] == (expected or 2)
+    assert started[0]["workers"] == 4 and started[0]["factory"] is True

@@ -29,7 +29,7 @@ from veracity.serve.csrf import new_secret
 from veracity.serve.headers import SecurityHeadersMiddleware
 from veracity.serve.malloc import cap_malloc_arenas
 from veracity.serve.problems import BodyLimitMiddleware, TimeoutMiddleware, install_handlers
-from veracity.serve.state import Service
+from veracity.serve.state import Service, freeze_heap
 from veracity.settings import Settings
 from veracity.store.repository import shared_secret
 
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, detector: Detector | None = Non
         service.start()
         with service.session() as session:  # the same in every worker on the database
             app.state.csrf_secret = shared_secret(session, "csrf")
+        freeze_heap()  # the imports (and a model given) out of the collector's way
         try:
             yield
         finally:
