@@ -157,6 +157,9 @@ def _is_function_word(word: str) -> bool:
 
 
 _is_function_word_cached = functools.lru_cache(maxsize=_CACHED_WORDS)(_is_function_word)
+#: The same answers as a plain dict, read without a call per word (words up to
+#: MAX_WORD_CHARS long, at most _CACHED_WORDS of them: emptied when full).
+_FUNCTION_FLAGS: dict[str, bool] = {}
 
 
 # -- alignment: the model's words back to the original text ----------------------------
@@ -888,8 +891,18 @@ def _phrases_compiled(attribution: Attribution) -> list[tuple[int, int, float]]:
     starts, ends = np.ascontiguousarray(spans[:, 0]), np.ascontiguousarray(spans[:, 1])
     too_long = (ends - starts) > MAX_WORD_CHARS
     function = too_long.copy()
-    for i in np.flatnonzero((weights != 0.0) & ~too_long).tolist():  # words a phrase may hold
-        function[i] = is_function_word(text[starts[i] : ends[i]])
+    held = np.flatnonzero((weights != 0.0) & ~too_long)  # the words a phrase may hold
+    known = _FUNCTION_FLAGS.get
+    pairs = zip(starts[held].tolist(), ends[held].tolist(), strict=True)
+    flags: list[bool | None] = [known(text[a:b]) for a, b in pairs]
+    for k, flag in enumerate(flags):
+        if flag is None:
+            a, b = int(starts[held[k]]), int(ends[held[k]])
+            answer = is_function_word(text[a:b])
+            if len(_FUNCTION_FLAGS) >= _CACHED_WORDS:
+                _FUNCTION_FLAGS.clear()
+            _FUNCTION_FLAGS[text[a:b]] = flags[k] = answer
+    function[held] = flags
     found: list[tuple[int, int, float]] = ngrams.phrase_windows(
         text,
         starts,
