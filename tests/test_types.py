@@ -37,3 +37,20 @@ def test_readme_says_it_in_the_same_words() -> None:
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert SCOPE in " ".join(readme.replace("**What it judges:** ", "").split())
+
+
+def test_to_dict_is_asdict_with_the_verdict() -> None:
+    """The hand-written to_dict methods give what dataclasses.asdict gives, key order too."""
+    from dataclasses import asdict
+
+    from veracity.types import Evidence, Verdict
+
+    evidence = [
+        Evidence("vaccine hoax", 0.75, "fake", "phrase", 3, 15, 2),
+        Evidence("exclamation marks: 4", -0.5, "reliable", "signal"),
+    ]
+    for e in evidence:
+        assert list(e.to_dict().items()) == list(asdict(e).items())
+    verdict = Verdict("fake", 0.9, True, evidence, "why", "normalized", "m-1", 0.2)
+    expected = {**asdict(verdict), "verdict": "not sure"}
+    assert list(verdict.to_dict().items()) == list(expected.items())

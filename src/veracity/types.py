@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from veracity.errors import InputError, InputTooLargeError
@@ -102,6 +102,19 @@ class Evidence:
     end: int | None = None
     count: int = 1
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the dataclass's fields, in order (``dataclasses.asdict``,
+        without its deep copy of each value: a check's evidence is stored with it)."""
+        return {
+            "term": self.term,
+            "weight": self.weight,
+            "toward": self.toward,
+            "kind": self.kind,
+            "start": self.start,
+            "end": self.end,
+            "count": self.count,
+        }
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -132,7 +145,8 @@ class Verdict:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the same field names as the dataclass (plus ``verdict``)."""
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["evidence"] = [e.to_dict() for e in self.evidence]
         data["verdict"] = self.verdict
         return data
 

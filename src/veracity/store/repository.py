@@ -17,7 +17,7 @@ import csv
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ def add_checks(
             abstained=bool(verdict.abstained),
             reason=verdict.reason,
             model_id=verdict.model_id,
-            evidence=[asdict(e) for e in verdict.evidence],
+            evidence=[e.to_dict() for e in verdict.evidence],
             band_halfwidth=verdict.band_halfwidth,
         )
         for text, verdict in checked
