@@ -17,7 +17,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from typing import IO
 import httpx
 import pytest
 
-from ports import free_port
+from ports import free_port, wait_until_answers
 
 WRITES = 1000
 FIRST_RUN = 500  # writes sent to the first server
@@ -66,18 +65,12 @@ def _start(database: Path, log: Path) -> Server:
     )
     handle.close()
     server = Server(process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(f"{server.url}/readyz", timeout=60).status_code == 200:
-                return server  # readyz loads the model, so the first check is fast
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    pytest.fail(f"the server did not become ready: {log.read_text(errors='replace')[-2000:]}")
+    try:  # readyz loads the model, so the first check is fast
+        wait_until_answers(f"{server.url}/readyz", process, log)
+    except BaseException:
+        process.kill()
+        raise
+    return server
 
 
 @pytest.fixture

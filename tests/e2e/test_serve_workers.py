@@ -7,13 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from ports import free_port
+from ports import free_port, wait_until_answers
 from real_texts import real_texts
 
 #: ``run()`` with settings that are not in the environment: the workers must get them.
@@ -49,20 +48,6 @@ def _serving_pid(pid: int) -> set[int]:
     return found
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=10).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the server did not become ready: {log.read_text(errors='replace')[-2000:]}")
-
-
 def test_two_workers_serve_one_socket_with_the_settings_run_was_given(tmp_path: Path) -> None:
     articles = [t[:2500] for t in real_texts("isot_sample", 6)]
     port = free_port()
@@ -78,7 +63,7 @@ def test_two_workers_serve_one_socket_with_the_settings_run_was_given(tmp_path: 
             start_new_session=True,
         )
     try:
-        _wait_ready(url, process, log)
+        wait_until_answers(f"{url}/readyz", process, log)
         workers = _serving_pid(process.pid)
         assert len(workers) == 2, log.read_text(errors="replace")
         with httpx.Client(base_url=url, timeout=60) as client:

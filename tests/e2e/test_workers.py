@@ -25,7 +25,7 @@ from typing import IO
 import httpx
 import pytest
 
-from ports import free_port
+from ports import free_port, wait_until_answers
 from veracity.store.migrate import make_engine, upgrade
 from veracity.store.repository import create_api_key, sessions
 
@@ -42,17 +42,7 @@ class Worker:
     log: Path
 
     def wait_until_up(self) -> None:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"the server exited: {self.log.read_text(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=10).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"the server did not start: {self.log.read_text(errors='replace')[-2000:]}")
+        wait_until_answers(f"{self.url}/healthz", self.process, self.log, timeout=10)
 
 
 def _start(database_url: str, log: Path) -> Worker:
