@@ -86,13 +86,23 @@ PIECES = [
     "\u0130MAGE",  # dotted capital I: casefolds to two characters
     "stra\u00dfe",  # sharp s: casefolds to "ss", so offsets shift
     "\u2003",  # em space: whitespace for \\s
+    # triggers with a space, which a cut can make appear: "coronavirus" + cut + "hub"
+    "coronavirus",
+    "hub",
+    "Coronavirus Hub",
+    "informed with",
+    "live",
+    "statistics are",
+    "based",
+    "HealthDay",
+    "Medscape",
 ]
 
 
-@settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(PIECES), max_size=40))
-def test_same_result_as_every_regex_on_the_whole_text(pieces: list[str]) -> None:
-    text = " ".join(pieces)
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.sampled_from([" ", ""]))
+def test_same_result_as_every_regex_on_the_whole_text(pieces: list[str], glue: str) -> None:
+    text = glue.join(pieces)
     assert apply_patterns(text, RAW_PATTERNS) == naive(text, RAW_PATTERNS)
     lowered = " ".join(
         "".join(c if c.isalpha() and c.isascii() else " " for c in p).lower() for p in pieces
@@ -156,3 +166,15 @@ def test_the_case_folding_assumptions_hold_for_every_code_point() -> None:
             mismatch.add(c)
     assert mismatch == set(_FOLD_MISMATCH)
     assert ignorecase_letters == set(_IGNORECASE_LETTERS)
+
+
+def test_a_trigger_that_a_cut_makes_is_sought_again() -> None:
+    """ "coronavirus(Reuters)hub" holds no "coronavirus hub" until (Reuters) becomes a space;
+    the health sites' disclaimer must then still be found (only the triggers still present,
+    and those with a space, are sought after a cut)."""
+    text = (
+        "the senate voted. " * 8 + "Please visit our coronavirus(Reuters)hub for updates. The end."
+    )
+    scrubbed = apply_patterns(text, RAW_PATTERNS)
+    assert scrubbed == naive(text, RAW_PATTERNS)
+    assert "hub" not in scrubbed and "coronavirus" not in scrubbed

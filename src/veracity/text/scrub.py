@@ -13,6 +13,7 @@ the same for a raw article and for its normalized copy.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -366,6 +367,15 @@ def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
+@functools.cache
+def _triggers(patterns: tuple[ScrubPattern, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """The patterns' triggers, and those holding a space. A cut (a span becoming one space)
+    can make a trigger appear only across that space: after one, only those and the
+    triggers still present need seeking again."""
+    triggers = frozenset(t for p in patterns for t in p.triggers)
+    return triggers, frozenset(t for t in triggers if " " in t)
+
+
 def apply_patterns(
     text: str,
     patterns: tuple[ScrubPattern, ...],
@@ -378,7 +388,7 @@ def apply_patterns(
     """
     folded = text.casefold()
     aligned = _aligned(text, folded)
-    triggers = {t for p in patterns for t in p.triggers}
+    triggers, spaced = _triggers(patterns)
     present = {t for t in triggers if t in folded}  # each trigger sought once, not per pattern
     for pattern in patterns:
         if pattern.triggers and present.isdisjoint(pattern.triggers):
@@ -394,7 +404,7 @@ def apply_patterns(
         else:
             folded = text.casefold()
             aligned = _aligned(text, folded)
-        present = {t for t in triggers if t in folded}
+        present = {t for t in present | spaced if t in folded}
     return text
 
 
