@@ -18,7 +18,7 @@ from veracity.errors import InputError, InputTooLargeError, ModelError, ModelNot
 from veracity.models import artifact
 from veracity.models.artifact import LoadedModel
 from veracity.settings import Settings
-from veracity.text import is_normalized, looks_english, word_count
+from veracity.text import is_normalized, word_stats
 from veracity.types import FAKE, LABELS, RELIABLE, CheckFailure, Evidence, Verdict
 
 __all__ = ["Detector", "check", "default_model_path", "load_model"]
@@ -295,9 +295,9 @@ class Detector:
         """
         s = self.settings
         reasons = []
-        if not looks_english(text, s.min_english_ratio):
+        words, english = word_stats(text)
+        if english < s.min_english_ratio:  # looks_english(text, s.min_english_ratio)
             reasons.append("does not look like English")
-        words = word_count(text)
         if words < s.min_words:
             reasons.append(f"too short: {words} words, need at least {s.min_words}")
         if s.abstain_low <= p_fake <= s.abstain_high:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from veracity.text import is_normalized, normalize
-from veracity.text.lang import ENGLISH_FUNCTION_WORDS, english_ratio, word_count
+from veracity.text.lang import ENGLISH_FUNCTION_WORDS, english_ratio, word_count, word_stats
 
 SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seed" / "seed_article.txt"
 OPENING = (
@@ -82,3 +82,4 @@ def test_word_count_and_english_ratio_match_the_letter_runs(text: str) -> None:
     assert word_count(text) == len(words)
     share = sum(w in ENGLISH_FUNCTION_WORDS for w in words) / len(words) if words else 0.0
     assert english_ratio(text) == share
+    assert word_stats(text) == (len(words), share)

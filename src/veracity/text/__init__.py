@@ -3,7 +3,7 @@ control characters, spreadsheet-formula escaping."""
 
 from veracity.text.controls import find_control, replace_controls
 from veracity.text.formulas import escape_formula, unescape_formula
-from veracity.text.lang import english_ratio, looks_english, word_count
+from veracity.text.lang import english_ratio, looks_english, word_count, word_stats
 from veracity.text.normalize import is_normalized, normalize
 from veracity.text.scrub import prepare, scrub
 
@@ -19,4 +19,5 @@ __all__ = [
     "scrub",
     "unescape_formula",
     "word_count",
+    "word_stats",
 ]

@@ -15,6 +15,7 @@ __all__ = [
     "english_ratio",
     "looks_english",
     "word_count",
+    "word_stats",
 ]
 
 
@@ -71,10 +72,15 @@ def word_count(text: str) -> int:
 
 def english_ratio(text: str) -> float:
     """Share of letter-only words that are English function words (0.0 for no words)."""
+    return word_stats(text)[1]
+
+
+def word_stats(text: str) -> tuple[int, float]:
+    """``(word_count(text), english_ratio(text))`` from one pass over the words."""
     words = _words(text)
     if not words:
-        return 0.0
-    return sum(map(ENGLISH_FUNCTION_WORDS.__contains__, words)) / len(words)
+        return 0, 0.0
+    return len(words), sum(map(ENGLISH_FUNCTION_WORDS.__contains__, words)) / len(words)
 
 
 def looks_english(text: str, min_ratio: float = 0.12) -> bool:

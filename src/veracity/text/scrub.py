@@ -13,7 +13,6 @@ the same for a raw article and for its normalized copy.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -367,13 +366,23 @@ def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
-@functools.cache
+#: id(patterns) -> (patterns, their triggers, those holding a space); the tuple is kept,
+#: so its id cannot be reused while cached (hashing the tuple cost more than the lookup).
+_TRIGGERS: dict[int, tuple[tuple[ScrubPattern, ...], frozenset[str], frozenset[str]]] = {}
+
+
 def _triggers(patterns: tuple[ScrubPattern, ...]) -> tuple[frozenset[str], frozenset[str]]:
     """The patterns' triggers, and those holding a space. A cut (a span becoming one space)
     can make a trigger appear only across that space: after one, only those and the
     triggers still present need seeking again."""
+    hit = _TRIGGERS.get(id(patterns))
+    if hit is not None and hit[0] is patterns:
+        return hit[1], hit[2]
     triggers = frozenset(t for p in patterns for t in p.triggers)
-    return triggers, frozenset(t for t in triggers if " " in t)
+    spaced = frozenset(t for t in triggers if " " in t)
+    if len(_TRIGGERS) < 64:
+        _TRIGGERS[id(patterns)] = (patterns, triggers, spaced)
+    return triggers, spaced
 
 
 def apply_patterns(
