@@ -138,3 +138,27 @@ def test_workers_share_the_cpus_among_their_check_slots(
     handed = json.loads(server.os.environ.pop(server._WORKER_SETTINGS))
     assert handed["max_concurrent_checks"] == (expected or 2)
     assert started[0]["workers"] == 4 and started[0]["factory"] is True
+
+
+def test_a_startup_check_that_dies_is_one_line_and_exit_4(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child that checks address, database and model is killed: no traceback."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    class DyingPool:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def __enter__(self) -> DyingPool:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def submit(self, *args: Any) -> Any:
+            raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", DyingPool)
+    monkeypatch.setattr("uvicorn.run", lambda *a, **k: pytest.fail("uvicorn started"))
+    result = CliRunner().invoke(app, ["serve", "--workers", "2", "--port", str(free_port())])
+    assert result.exit_code == 4, result.output
+    assert "stopped before it finished" in _one_error_line(result)

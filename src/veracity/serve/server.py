@@ -48,9 +48,16 @@ def _preflight_elsewhere(settings: Settings, host: str, port: int) -> None:
     is raised here as it was there."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        pool.submit(_preflight_only, settings, host, port).result()
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pool.submit(_preflight_only, settings, host, port).result()
+    except BrokenProcessPool:  # the child died (killed, out of memory) before it answered
+        raise ServeError(
+            "the startup check (address, database, model) stopped before it finished; "
+            "run `veracity serve` without --workers to see why"
+        ) from None
 
 
 def run(
