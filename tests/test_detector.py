@@ -312,14 +312,20 @@ def test_check_many_prepares_each_text_once_with_evidence(monkeypatch: pytest.Mo
 
     bundled = veracity.detector.load_model()
     calls: list[str] = []
-    for module in (veracity.models.hashing_core, veracity.explain):
-        original = module.prepare  # type: ignore[attr-defined]
+    # a text is prepared by prepare, or by _prepared_word_spans (prepare with its words'
+    # offsets, which scoring uses when evidence follows)
+    for module, name in (
+        (veracity.models.hashing_core, "prepare"),
+        (veracity.explain, "prepare"),
+        (veracity.explain, "_prepared_word_spans"),
+    ):
+        original = getattr(module, name)
 
-        def counting(text: str, _original: Any = original) -> str:
+        def counting(text: str, *args: Any, _original: Any = original) -> Any:
             calls.append(text)
-            return str(_original(text))
+            return _original(text, *args)
 
-        monkeypatch.setattr(module, "prepare", counting)
+        monkeypatch.setattr(module, name, counting)
     texts = [
         "The Senate passed the budget bill on Tuesday, officials said, after weeks of talks.",
         "SHOCKING: they are hiding the truth about the vaccine from you, share before it is gone!",

@@ -703,3 +703,32 @@ def test_tokens_of_normalized_words_are_the_analyzers(words: list[str]) -> None:
     analyzer = vectorizer.build_analyzer()
     assert tokens == [t for w in words for t in analyzer(w)]
     assert owner.tolist() == [i for i, w in enumerate(words) for _ in analyzer(w)]
+
+
+def test_prepare_with_spans_is_prepare_and_the_alignments_spans() -> None:
+    """Scoring prepares a text once with its words' offsets; the alignment built from them
+    is the one align finds by itself, and the string is prepare's."""
+    from real_texts import DATASET_NAMES, real_texts
+    from veracity.explain import prepare_with_spans
+
+    for name in DATASET_NAMES:
+        for text in real_texts(name, 25):
+            for form in (text, normalize(text)):
+                prepared, spans = prepare_with_spans(form)
+                assert prepared == prepare(form)
+                assert spans is not None and len(spans) == len(prepared.split())
+                given, found = align(form, prepared=prepared, spans=spans), align(form)
+                assert given.words == found.words and given.attributed == found.attributed
+                assert np.array_equal(given.word_token, found.word_token)
+                assert np.array_equal(given.tokens, found.tokens)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abZ'\u2019_1é -.\n(Reuters)", max_size=80))
+def test_prepare_with_spans_gives_prepares_string_for_any_text(text: str) -> None:
+    from veracity.explain import prepare_with_spans
+
+    prepared, spans = prepare_with_spans(text)
+    assert prepared == prepare(text)
+    if spans is not None:
+        assert len(spans) == len(prepared.split())

@@ -84,6 +84,7 @@ __all__ = [
     "calibrator_log_odds",
     "is_function_word",
     "linear_attribution",
+    "prepare_with_spans",
     "rank_evidence",
 ]
 
@@ -217,15 +218,15 @@ def _prepared_word_spans(
     text: str, max_words: int | None = None
 ) -> tuple[str, list[tuple[int, int]]] | None:
     """``prepare(text)`` with the ``(start, end)`` in ``text`` of each of its first
-    ``max_words`` words (all by default); None if unsure of one of them."""
+    ``max_words`` words (all by default); None if unsure of one of them.
+
+    The steps are ``prepare``'s, so the string is ``prepare(text)`` exactly.
+    """
     pos = np.arange(len(text), dtype=np.int64)
     current = text
     if not is_normalized(current):
         current, pos = _tracked_apply(current, pos, RAW_PATTERNS)
-        stripped = current.strip()
-        lead = len(current) - len(current.lstrip())
-        pos = pos[lead : lead + len(stripped)]
-        current = normalize(stripped)
+        current = normalize(current)  # one character for one: the offsets still hold
     current, pos = _tracked_apply(current, pos, NORMALIZED_PATTERNS)
     # the words are the runs of non-spaces (the text is letters and spaces by now):
     # their starts and ends found on the characters as an array, not word by word
@@ -239,6 +240,20 @@ def _prepared_word_spans(
         return None
     spans = list(zip(first.tolist(), (last + 1).tolist(), strict=True))
     return " ".join(current.split()), spans
+
+
+def prepare_with_spans(text: str) -> tuple[str, list[tuple[int, int]] | None]:
+    """``prepare(text)``, and for a text of up to a few times
+    :data:`MAX_ATTRIBUTED_CHARS` the offsets in ``text`` of its words (else None).
+
+    Scoring with evidence prepares each text this way once, and :func:`align` takes
+    the spans from it instead of tracking scrubbing through the text a second time.
+    """
+    if len(text) <= _HEAD_FACTOR * MAX_ATTRIBUTED_CHARS:
+        found = _prepared_word_spans(text)
+        if found is not None:
+            return found
+    return prepare(text), None
 
 
 def _greedy_word_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
@@ -387,6 +402,7 @@ def align(
     preprocess: bool = True,
     max_chars: int | None = None,
     prepared: str | None = None,
+    spans: list[tuple[int, int]] | None = None,
 ) -> Alignment:
     """The words a model reads from ``text`` and the original words they came from.
 
@@ -402,6 +418,9 @@ def align(
     prepared : str, optional
         ``prepare(text)``, when the caller has it already (scoring made it): it is not
         computed again.
+    spans : list of (int, int), optional
+        With ``prepared``: the offsets in ``text`` of its words, as
+        :func:`prepare_with_spans` gives them; they are not sought again.
 
     Examples
     --------
@@ -412,10 +431,11 @@ def align(
     limit = MAX_ATTRIBUTED_CHARS if max_chars is None else max_chars
     if preprocess:
         if prepared is None:
-            prepared = prepare(text)
+            prepared, spans = prepare(text), None  # spans come only with their prepared text
         words = prepared.split()
         kept = _within(words, limit)  # only these are aligned: their spans alone are sought
-        spans = _head_word_spans(text, words, kept, limit)
+        if spans is None or len(spans) < kept:
+            spans = _head_word_spans(text, words, kept, limit)
         if spans is None:
             found = _prepared_word_spans(text, kept)
             spans = found[1] if found is not None and found[0] == prepared else None

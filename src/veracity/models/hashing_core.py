@@ -32,6 +32,7 @@ from veracity.explain import (
     align,
     calibrate,
     ngram_owners,
+    prepare_with_spans,
     rank_evidence,
     word_attribution,
 )
@@ -62,6 +63,9 @@ class TextParts:
     word_counts: sp.csr_matrix
     char_counts: sp.csr_matrix
     novelty: float | None = None
+    #: Where each word of ``prepared`` is in the text (``explain.prepare_with_spans``),
+    #: or None: the alignment then finds them itself.
+    spans: list[tuple[int, int]] | None = None
 
 
 def features_of(words: sp.csr_matrix, chars: sp.csr_matrix) -> sp.csr_matrix:
@@ -153,7 +157,10 @@ class HashedLinearInference:
         classes: list[Any] = self.classes_.tolist()
         coef, intercept = self._linear()
         alignment = align(
-            text, bool(self.preprocess), prepared=None if parts is None else parts.prepared
+            text,
+            bool(self.preprocess),
+            prepared=None if parts is None else parts.prepared,
+            spans=None if parts is None else parts.spans,
         )
         prepared = alignment.prepared
         # the counts once: the features and the shares below
@@ -294,7 +301,13 @@ class OffDomainInference(HashedLinearInference):
         self, X: Sequence[str], *, with_parts: bool
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[TextParts]]:
         self._require_fitted()
-        prepared = self.prepare_texts(X)
+        spans: list[list[tuple[int, int]] | None]
+        if with_parts and self.preprocess:  # the evidence's word offsets found in passing
+            found = [prepare_with_spans(t) for t in check_texts(X)]
+            prepared, spans = [f[0] for f in found], [f[1] for f in found]
+        else:
+            prepared = self.prepare_texts(X)
+            spans = [None] * len(prepared)
         words, chars = self._counts(prepared)
         s = self._scores(self._features_of(words, chars))
         u = self._novelty_of_prepared(prepared)
@@ -302,9 +315,12 @@ class OffDomainInference(HashedLinearInference):
         if not with_parts:
             parts = []
         elif len(prepared) == 1:  # the counts are its rows (slicing a row costs a copy)
-            parts = [TextParts(prepared[0], words, chars, float(u[0]))]
+            parts = [TextParts(prepared[0], words, chars, float(u[0]), spans[0])]
         else:
-            parts = [TextParts(t, words[i], chars[i], float(u[i])) for i, t in enumerate(prepared)]
+            parts = [
+                TextParts(t, words[i], chars[i], float(u[i]), spans[i])
+                for i, t in enumerate(prepared)
+            ]
         return np.column_stack([1.0 - p, p]), u, parts
 
     def proba_and_novelty(
