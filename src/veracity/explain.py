@@ -140,27 +140,30 @@ def is_function_word(word: str) -> bool:
     >>> [is_function_word(w) for w in ("The", "said", "don't", "U", "Senate", "Höhe")]
     [True, True, True, True, False, False]
     """
-    if len(word) > _CACHED_WORD_CHARS:
-        return _is_function_word(word)
-    return _is_function_word_cached(word)
+    found = _FUNCTION_FLAGS.get(word)
+    if found is None:
+        found = _is_function_word(word)
+        if len(word) <= _CACHED_WORD_CHARS:
+            if len(_FUNCTION_FLAGS) >= _CACHED_WORDS:
+                _FUNCTION_FLAGS.clear()
+            _FUNCTION_FLAGS[word] = found
+    return found
 
 
-#: Words up to this long have their answer cached (at most _CACHED_WORDS of them, so the
-#: cache stays under a few MB); a text repeats its words, and the lookup is the cost.
+#: Words up to this long have their answer cached in :data:`_FUNCTION_FLAGS` (at most
+#: _CACHED_WORDS of them, emptied when full, so the cache stays under a few MB); a text
+#: repeats its words, and the lookup is the cost.
 _CACHED_WORD_CHARS = 40
 _CACHED_WORDS = 16_384
+#: Word -> is_function_word(word); read directly (without a call per word) where many
+#: words are looked up at once.
+_FUNCTION_FLAGS: dict[str, bool] = {}
 
 
 def _is_function_word(word: str) -> bool:
     parts = _LETTERS.findall(word.lower())
     words = _function_words()
     return all(len(p) == 1 or p in words for p in parts)
-
-
-_is_function_word_cached = functools.lru_cache(maxsize=_CACHED_WORDS)(_is_function_word)
-#: The same answers as a plain dict, read without a call per word (words up to
-#: MAX_WORD_CHARS long, at most _CACHED_WORDS of them: emptied when full).
-_FUNCTION_FLAGS: dict[str, bool] = {}
 
 
 # -- alignment: the model's words back to the original text ----------------------------
@@ -916,12 +919,9 @@ def _phrases_compiled(attribution: Attribution) -> list[tuple[int, int, float]]:
     pairs = zip(starts[held].tolist(), ends[held].tolist(), strict=True)
     flags: list[bool | None] = [known(text[a:b]) for a, b in pairs]
     for k, flag in enumerate(flags):
-        if flag is None:
+        if flag is None:  # not cached yet (is_function_word caches it)
             a, b = int(starts[held[k]]), int(ends[held[k]])
-            answer = is_function_word(text[a:b])
-            if len(_FUNCTION_FLAGS) >= _CACHED_WORDS:
-                _FUNCTION_FLAGS.clear()
-            _FUNCTION_FLAGS[text[a:b]] = flags[k] = answer
+            flags[k] = is_function_word(text[a:b])
     function[held] = flags
     found: list[tuple[int, int, float]] = ngrams.phrase_windows(
         text,
