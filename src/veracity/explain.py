@@ -427,7 +427,7 @@ def align(
 
     Examples
     --------
-    >>> a = align("Die Höhe (Reuters) is big.")
+    >>> a = align("Die Höhe is big.")
     >>> a.words, [a.text[s:e] for s, e in a.tokens]
     (['die', 'h', 'he', 'is', 'big'], ['Die', 'Höhe', 'is', 'big'])
     """
