@@ -104,16 +104,8 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with the dataclass's fields, in order (``dataclasses.asdict``,
-        without its deep copy of each value: a check's evidence is stored with it)."""
-        return {
-            "term": self.term,
-            "weight": self.weight,
-            "toward": self.toward,
-            "kind": self.kind,
-            "start": self.start,
-            "end": self.end,
-            "count": self.count,
-        }
+        without its deep copy of each value: they are all plain values)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
