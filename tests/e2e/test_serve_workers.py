@@ -35,7 +35,7 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
-def _serving_pid(pid: int) -> set[int]:
+def _worker_pids(pid: int) -> set[int]:
     """The children of ``pid`` that uvicorn started as workers (spawned interpreters)."""
     found = set()
     for child in _children(pid):
@@ -64,7 +64,7 @@ def test_two_workers_serve_one_socket_with_the_settings_run_was_given(tmp_path: 
         )
     try:
         wait_until_answers(f"{url}/readyz", process, log)
-        workers = _serving_pid(process.pid)
+        workers = _worker_pids(process.pid)
         assert len(workers) == 2, log.read_text(errors="replace")
         with httpx.Client(base_url=url, timeout=60) as client:
             ids = []
