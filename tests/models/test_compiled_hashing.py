@@ -124,6 +124,25 @@ def test_equals_scikit_learn_on_any_text(
 
 
 @needs_compiled
+@pytest.mark.parametrize("n_features", [2**20, 1000])  # a power of two is masked, not divided
+def test_ascii_texts_equal_scikit_learn_with_every_kind_of_ascii_space(n_features: int) -> None:
+    # ASCII texts take their own path (bytes hashed in place); str.split, which
+    # scikit-learn's char_wb uses, also splits at \x0b, \x0c and \x1c-\x1f
+    texts = [
+        "a bc def ghij klmno pqrstu",
+        "x\x0by\x0cz\x1cab\x1dcd\x1eef\x1fgh\r\nij\tkl  mn",
+        " lead trail ",
+        "",
+        "   ",
+        "a",
+        "the senate voted the senate voted",
+    ]
+    for params in CONFIGS[:2]:
+        vectorizer = _hasher(**{**params, "n_features": n_features})
+        _assert_same(compiled_counts(vectorizer, texts), _reference(vectorizer, texts))
+
+
+@needs_compiled
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(st.text(_ANY_CHAR, max_size=30), min_size=1, max_size=20),  # [] breaks FeatureHasher

@@ -18,14 +18,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from real_texts import DATASET_NAMES, real_texts
+from veracity.text._compiled import ngrams
 from veracity.text.scrub import (
     _FOLD_MISMATCH,
     _IGNORECASE_LETTERS,
     NORMALIZED_PATTERNS,
     RAW_PATTERNS,
     ScrubPattern,
+    _present_python,
+    _triggers,
     apply_patterns,
 )
+
+needs_compiled = pytest.mark.skipif(ngrams is None, reason="veracity.text._ngrams was not built")
 
 
 def naive(text: str, patterns: tuple[ScrubPattern, ...]) -> str:
@@ -178,3 +183,60 @@ def test_a_trigger_that_a_cut_makes_is_sought_again() -> None:
     scrubbed = apply_patterns(text, RAW_PATTERNS)
     assert scrubbed == naive(text, RAW_PATTERNS)
     assert "hub" not in scrubbed and "coronavirus" not in scrubbed
+
+
+# Characters of every string width (one, two and four bytes a character), and pieces of
+# the real triggers, so that needles and haystacks share prefixes and first trigrams.
+_PRESENT_PIECES = st.sampled_from(
+    ["a", "b", "ab", "re", "rea", "read", "reuters", " ", "@", "h/t", "\xe9", "\xf1", "\xff",
+     "espa\xf1ol", "\u0130", "\u2019", "\u20ac", "\U0001f600", "\x00", "wire", "www."]
+)  # fmt: skip
+_NEEDLES = st.lists(st.text(_PRESENT_PIECES.map(lambda p: p[0]), max_size=5) | _PRESENT_PIECES)
+
+
+@needs_compiled
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_PRESENT_PIECES, max_size=30).map("".join), _NEEDLES)
+def test_compiled_present_equals_in_for_each_needle(haystack: str, needles: list[str]) -> None:
+    # the one-pass search (byte, two-byte and four-byte texts; needles of 0-2 characters
+    # by memchr, longer ones by their first three) is exactly `n in haystack` for each n
+    assert ngrams.present(haystack, needles) == _present_python(haystack, needles)
+
+
+@needs_compiled
+@pytest.mark.parametrize("width", ["", "\u2019", "\U0001f600"])  # one, two, four bytes
+def test_compiled_present_finds_needles_at_both_ends(width: str) -> None:
+    needles = ["abc", "xyz", "ab", "z", "abcxyz", "bcx", "abcd", "\u2019", "\U0001f600"]
+    for haystack in (f"abc{width}xyz", f"xyz{width}abc", "abcxyz", "xyz", "abc"):
+        assert ngrams.present(haystack, needles) == _present_python(haystack, needles)
+    assert ngrams.present("abcxyz", needles) == {"abc", "xyz", "ab", "z", "abcxyz", "bcx"}
+
+
+@needs_compiled
+def test_compiled_present_equals_in_on_real_rows() -> None:
+    raw_triggers = _triggers(RAW_PATTERNS)[0]
+    seed_triggers = _triggers(NORMALIZED_PATTERNS)[0]
+    hits = 0
+    for name in DATASET_NAMES:
+        for text in real_texts(name, 200):
+            folded = text.casefold()
+            seed_form = re.sub("[^a-z]", " ", text.lower())
+            got = ngrams.present(folded, raw_triggers)
+            assert got == _present_python(folded, raw_triggers)
+            got_seed = ngrams.present(seed_form, seed_triggers)
+            assert got_seed == _present_python(seed_form, seed_triggers)
+            hits += len(got) + len(got_seed)
+    assert hits > 100  # the comparison saw found needles, not only misses
+
+
+@needs_compiled
+def test_scrubbing_seeks_triggers_with_the_compiled_search() -> None:
+    # (veracity.text.scrub is also the name of the function the package exports)
+    assert sys.modules["veracity.text.scrub"]._present is ngrams.present
+
+
+def test_needles_must_be_strings() -> None:
+    if ngrams is None:
+        pytest.skip("veracity.text._ngrams was not built")
+    with pytest.raises(TypeError, match="needles\\[1\\] is not a str"):
+        ngrams.present("text", ["te", 3])

@@ -117,13 +117,16 @@ typedef struct {
     vec data;     /* output float64 */
     vec indptr;   /* output int64 */
     Py_ssize_t n_features;
+    uint32_t mask; /* n_features - 1 when n_features is a power of two, else 0 */
     int error;    /* 1: out of memory, 2: lone surrogate */
 } state;
 
 static int put_bucket(state *s, const unsigned char *b, Py_ssize_t len) {
     int32_t h = murmur3_32(b, len);
     int32_t idx;
-    if (h == INT32_MIN)
+    if (s->mask) /* |h| % 2**k: the low bits of |h| (INT32_MIN's are all 0, as % gives) */
+        idx = (int32_t)((h < 0 ? 0u - (uint32_t)h : (uint32_t)h) & s->mask);
+    else if (h == INT32_MIN)
         idx = (int32_t)((2147483647 - (s->n_features - 1)) % s->n_features);
     else
         idx = (int32_t)((h < 0 ? -(int64_t)h : (int64_t)h) % s->n_features);
@@ -217,6 +220,40 @@ static int word_ngrams(state *s, int kind, const void *data, Py_ssize_t len, lon
             if (put_bucket(s, (const unsigned char *)s->ngram.p, (Py_ssize_t)s->ngram.n))
                 goto nomem;
         }
+    }
+    return 0;
+nomem:
+    s->error = 1;
+    return -1;
+}
+
+/* char_wb_ngrams of an ASCII text: each byte is its own code point, so the n-grams are
+ * hashed straight from the padded word, with no offsets to keep. */
+static int char_wb_ascii(state *s, const unsigned char *data, Py_ssize_t len, long min_n,
+                         long max_n) {
+    Py_ssize_t i = 0;
+    while (i < len) {
+        if (Py_UNICODE_ISSPACE(data[i])) {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i;
+        while (j < len && !Py_UNICODE_ISSPACE(data[j])) j++;
+        const Py_ssize_t w_len = j - i + 2;
+        if (vec_reserve(&s->bytes, (size_t)w_len, 1)) goto nomem;
+        unsigned char *b = (unsigned char *)s->bytes.p;
+        b[0] = ' ';
+        memcpy(b + 1, data + i, (size_t)(j - i));
+        b[w_len - 1] = ' ';
+        for (long n = min_n; n <= max_n; n++) {
+            Py_ssize_t hi = n < w_len ? n : w_len;
+            if (put_bucket(s, b, hi)) goto nomem;
+            Py_ssize_t offset = 1;
+            for (; offset + n <= w_len; offset++)
+                if (put_bucket(s, b + offset, n)) goto nomem;
+            if (offset == 1) break; /* a short word is counted once */
+        }
+        i = j;
     }
     return 0;
 nomem:
@@ -336,7 +373,9 @@ static PyObject *counts(PyObject *self, PyObject *args) {
     int *kinds = PyMem_Malloc(sizeof(int) * (size_t)(n_texts ? n_texts : 1));
     const void **datas = PyMem_Malloc(sizeof(void *) * (size_t)(n_texts ? n_texts : 1));
     Py_ssize_t *lens = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n_texts ? n_texts : 1));
-    if (!kinds || !datas || !lens) {
+    char *asciis = PyMem_Malloc((size_t)(n_texts ? n_texts : 1));
+    if (!kinds || !datas || !lens || !asciis) {
+        PyMem_Free(asciis);
         PyMem_Free(kinds);
         PyMem_Free(datas);
         PyMem_Free(lens);
@@ -348,6 +387,7 @@ static PyObject *counts(PyObject *self, PyObject *args) {
         if (!PyUnicode_Check(t) || PyUnicode_READY(t) < 0) {
             if (!PyErr_Occurred())
                 PyErr_Format(PyExc_TypeError, "texts[%zd] is not a str", k);
+            PyMem_Free(asciis);
             PyMem_Free(kinds);
             PyMem_Free(datas);
             PyMem_Free(lens);
@@ -357,21 +397,25 @@ static PyObject *counts(PyObject *self, PyObject *args) {
         kinds[k] = PyUnicode_KIND(t);
         datas[k] = PyUnicode_DATA(t);
         lens[k] = PyUnicode_GET_LENGTH(t);
+        asciis[k] = (char)PyUnicode_IS_ASCII(t);
     }
     state s;
     memset(&s, 0, sizeof(s));
     s.n_features = n_features;
+    s.mask = (n_features & (n_features - 1)) == 0 ? (uint32_t)(n_features - 1) : 0;
     int bits = 0;
     while (bits < 31 && ((Py_ssize_t)1 << bits) < n_features) bits++;
     int failed = vec_reserve(&s.indptr, 1, sizeof(int64_t));
     if (!failed) VEC_AT(s.indptr, int64_t)[s.indptr.n++] = 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t k = 0; k < n_texts && !failed; k++) {
-        int r = char_wb ? char_wb_ngrams(&s, kinds[k], datas[k], lens[k], min_n, max_n)
-                        : word_ngrams(&s, kinds[k], datas[k], lens[k], min_n, max_n);
+        int r = !char_wb    ? word_ngrams(&s, kinds[k], datas[k], lens[k], min_n, max_n)
+                : asciis[k] ? char_wb_ascii(&s, datas[k], lens[k], min_n, max_n)
+                            : char_wb_ngrams(&s, kinds[k], datas[k], lens[k], min_n, max_n);
         if (r || flush_text(&s, binary, bits)) failed = 1;
     }
     Py_END_ALLOW_THREADS
+    PyMem_Free(asciis);
     PyMem_Free(kinds);
     PyMem_Free(datas);
     PyMem_Free(lens);
@@ -414,6 +458,7 @@ static PyObject *buckets(PyObject *self, PyObject *args) {
     state s;
     memset(&s, 0, sizeof(s));
     s.n_features = n_features;
+    s.mask = (n_features & (n_features - 1)) == 0 ? (uint32_t)(n_features - 1) : 0;
     for (Py_ssize_t k = 0; k < n; k++) {
         Py_ssize_t len;
         /* PyUnicode_AsUTF8AndSize refuses lone surrogates, as str.encode does */
@@ -715,6 +760,121 @@ done:
     return out;
 }
 
+/* -- which of several needles a text holds --------------------------------------------- */
+
+static inline uint32_t tri_hash(Py_UCS4 a, Py_UCS4 b, Py_UCS4 c) {
+    return (a * 0x9E3779B1u ^ b * 0x85EBCA77u ^ c * 0xC2B2AE3Du) >> 16; /* 16 bits */
+}
+
+/* 1 if needle t (1 or 2 characters) occurs in the haystack */
+static int short_in(int hk, const void *hd, Py_ssize_t hl, PyObject *t) {
+    Py_ssize_t tl = PyUnicode_GET_LENGTH(t);
+    Py_UCS4 a = PyUnicode_READ_CHAR(t, 0), b = tl > 1 ? PyUnicode_READ_CHAR(t, 1) : 0;
+    if (hk == PyUnicode_1BYTE_KIND) {
+        if (a > 255) return 0;
+        const unsigned char *p = hd, *at = p, *end = p + hl;
+        while ((at = memchr(at, (int)a, (size_t)(end - at))) != NULL) {
+            if (tl == 1 || (at + 1 < end && at[1] == b)) return 1;
+            at++;
+        }
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i + tl <= hl; i++)
+        if (PyUnicode_READ(hk, hd, i) == a && (tl == 1 || PyUnicode_READ(hk, hd, i + 1) == b))
+            return 1;
+    return 0;
+}
+
+/* present(haystack, needles): the set of those needles (str) that occur in haystack, as
+ * {n for n in needles if n in haystack} gives it, in one pass over haystack. Needles of
+ * one or two characters are sought on their own (memchr); the others are compared only
+ * where a bit set of their first three characters says one may start (about 20 bits of
+ * 65,536 set: few false alarms), against the needles whose first character is there. */
+static PyObject *present(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *hay, *needles;
+    if (!PyArg_ParseTuple(args, "UO", &hay, &needles)) return NULL;
+    PyObject *seq = PySequence_Fast(needles, "needles must be an iterable of str");
+    if (!seq) return NULL;
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    const int hk = PyUnicode_KIND(hay);
+    const void *hd = PyUnicode_DATA(hay);
+    const Py_ssize_t hl = PyUnicode_GET_LENGTH(hay);
+    PyObject *out = PySet_New(NULL);
+    /* head[c]: the first long needle starting with character c (< 256; wide: >= 256),
+     * chained through next[] in the needles' order */
+    Py_ssize_t head[256], wide = -1, left = 0;
+    Py_ssize_t *next = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n ? n : 1));
+    char *found = PyMem_Calloc((size_t)(n ? n : 1), 1);
+    unsigned char *tri = PyMem_Calloc(8192, 1);
+    if (!out || !next || !found || !tri) {
+        if (out) PyErr_NoMemory();
+        goto fail;
+    }
+    for (int c = 0; c < 256; c++) head[c] = -1;
+    for (Py_ssize_t j = n - 1; j >= 0; j--) {
+        PyObject *t = items[j];
+        if (!PyUnicode_Check(t)) {
+            PyErr_Format(PyExc_TypeError, "needles[%zd] is not a str", j);
+            goto fail;
+        }
+        Py_ssize_t tl = PyUnicode_GET_LENGTH(t);
+        if (tl > hl || PyUnicode_KIND(t) > hk) continue; /* cannot occur */
+        if (tl < 3) {
+            if ((tl == 0 || short_in(hk, hd, hl, t)) && PySet_Add(out, t) < 0) goto fail;
+            continue;
+        }
+        Py_UCS4 c0 = PyUnicode_READ_CHAR(t, 0);
+        uint32_t h = tri_hash(c0, PyUnicode_READ_CHAR(t, 1), PyUnicode_READ_CHAR(t, 2));
+        tri[h >> 3] |= (unsigned char)(1 << (h & 7));
+        Py_ssize_t *chain = c0 < 256 ? &head[c0] : &wide;
+        next[j] = *chain;
+        *chain = j;
+        left++;
+    }
+#define PRESENT_SCAN(T)                                                                     \
+    {                                                                                       \
+        const T *p = (const T *)hd;                                                         \
+        for (Py_ssize_t i = 0; i + 2 < hl && left > 0; i++) {                               \
+            uint32_t h = tri_hash(p[i], p[i + 1], p[i + 2]);                                \
+            if (!(tri[h >> 3] & (1 << (h & 7)))) continue;                                  \
+            for (Py_ssize_t j = p[i] < 256 ? head[p[i]] : wide; j >= 0; j = next[j]) {      \
+                PyObject *t = items[j];                                                     \
+                const Py_ssize_t tl = PyUnicode_GET_LENGTH(t);                              \
+                const int kt = PyUnicode_KIND(t);                                           \
+                const void *td = PyUnicode_DATA(t);                                         \
+                if (found[j] || tl > hl - i) continue;                                      \
+                Py_ssize_t k = 0;                                                           \
+                while (k < tl && PyUnicode_READ(kt, td, k) == (Py_UCS4)p[i + k]) k++;       \
+                if (k < tl) continue;                                                       \
+                found[j] = 1;                                                               \
+                left--;                                                                     \
+                if (PySet_Add(out, t) < 0) goto fail;                                       \
+            }                                                                               \
+        }                                                                                   \
+    }
+    if (hk == PyUnicode_1BYTE_KIND)
+        PRESENT_SCAN(Py_UCS1)
+    else if (hk == PyUnicode_2BYTE_KIND)
+        PRESENT_SCAN(Py_UCS2)
+    else
+        PRESENT_SCAN(Py_UCS4)
+#undef PRESENT_SCAN
+    PyMem_Free(tri);
+    PyMem_Free(found);
+    PyMem_Free(next);
+    Py_DECREF(seq);
+    return out;
+fail:
+    PyMem_Free(tri);
+    PyMem_Free(found);
+    PyMem_Free(next);
+    Py_XDECREF(out);
+    Py_DECREF(seq);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"counts", counts, METH_VARARGS,
      "counts(texts, char_wb, min_n, max_n, n_features, binary) -> (indptr, indices, data)\n\n"
@@ -736,6 +896,9 @@ static PyMethodDef methods[] = {
      "-> list of (start, end, weight)\n\n"
      "veracity.explain._phrases on arrays: starts, ends int64, weights float64, function\n"
      "and too_long uint8, one per word; phrases in the order chosen (unsorted)."},
+    {"present", present, METH_VARARGS,
+     "present(haystack, needles) -> set of str\n\n"
+     "{n for n in needles if n in haystack}, in one pass over haystack."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,6 +1,6 @@
 """Types of the compiled n-gram hasher (``_ngrams.c``)."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from numpy.typing import NDArray
@@ -40,3 +40,6 @@ def phrase_windows(
     /,
 ) -> list[tuple[int, int, float]]:
     """``veracity.explain._phrases`` on per-word arrays (int64, int64, float64, uint8, uint8)."""
+
+def present(haystack: str, needles: Iterable[str], /) -> set[str]:
+    """``{n for n in needles if n in haystack}``, in one pass over ``haystack``."""

@@ -14,9 +14,10 @@ the same for a raw article and for its normalized copy.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from veracity.text._compiled import ngrams
 from veracity.text.normalize import is_normalized, normalize
 
 __all__ = [
@@ -366,6 +367,17 @@ def _replaced(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
+def _present_python(text: str, needles: Iterable[str]) -> set[str]:
+    """The needles that occur in ``text`` (the reference; the extension's ``present`` is
+    the same set, found in one pass over the text)."""
+    return {t for t in needles if t in text}
+
+
+_present: Callable[[str, Iterable[str]], set[str]] = (
+    ngrams.present if ngrams is not None else _present_python
+)
+
+
 #: id(patterns) -> (patterns, their triggers, those holding a space); the tuple is kept,
 #: so its id cannot be reused while cached (hashing the tuple cost more than the lookup).
 _TRIGGERS: dict[int, tuple[tuple[ScrubPattern, ...], frozenset[str], frozenset[str]]] = {}
@@ -398,7 +410,7 @@ def apply_patterns(
     folded = text.casefold()
     aligned = _aligned(text, folded)
     triggers, spaced = _triggers(patterns)
-    present = {t for t in triggers if t in folded}  # each trigger sought once, not per pattern
+    present = _present(folded, triggers)  # each trigger sought once, not per pattern
     for pattern in patterns:
         if pattern.triggers and present.isdisjoint(pattern.triggers):
             continue
@@ -413,7 +425,7 @@ def apply_patterns(
         else:
             folded = text.casefold()
             aligned = _aligned(text, folded)
-        present = {t for t in present | spaced if t in folded}
+        present = _present(folded, present | spaced)
     return text
 
 
