@@ -10,9 +10,9 @@ Scoring (:func:`score_files`, ``veracity batch``)
    partitions are row ranges inside one row group. The plan is written to
    ``OUTPUT/_plan.json``; a rerun with another plan (other inputs, partition size,
    columns or model) is refused instead of mixing two runs.
-2. **Score**: ``dask.dataframe.from_map`` reads each pending partition on a worker and
-   ``map_partitions`` scores it with the same :class:`~veracity.detector.Detector` as
-   ``check_many`` (loaded and verified once per worker process), then writes
+2. **Score**: one ``distributed`` task per pending partition reads it on a worker,
+   scores it with the same :class:`~veracity.detector.Detector` as ``check_many``
+   (loaded and verified once per worker process), then writes
    ``OUTPUT/part-NNNNN.parquet`` (``id, label, probability, abstained, model_id``)
    and ``OUTPUT/_rejects/part-NNNNN.parquet`` (``source, row, id, reason``). Each file
    is written to a temporary name and moved into place with :func:`os.replace`, rejects

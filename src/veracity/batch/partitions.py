@@ -23,7 +23,6 @@ from veracity.settings import Settings
 
 __all__ = [
     "DEFAULT_PARTITION_ROWS",
-    "META_COLUMNS",
     "Columns",
     "Partition",
     "expand_inputs",
@@ -465,14 +464,3 @@ def read_partition(part: Partition, settings: Settings) -> pd.DataFrame:
     frame.insert(0, "source", part.source)
     frame.insert(0, "partition", part.index)
     return frame.astype({"partition": "int64", "row": "int64"})
-
-
-META_COLUMNS = {
-    "partition": "int64",
-    "source": "object",
-    "row": "int64",
-    "id": "object",
-    "doc": "object",
-    "label": "object",
-    "reason": "object",
-}

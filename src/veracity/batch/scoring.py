@@ -19,8 +19,8 @@ from veracity._extras import require
 from veracity.batch.output import OutputFolder, temporary_name
 from veracity.batch.partitions import (
     DEFAULT_PARTITION_ROWS,
-    META_COLUMNS,
     Columns,
+    Partition,
     expand_inputs,
     plan_partitions,
     read_partition,
@@ -141,21 +141,17 @@ def _part_name(index: int) -> str:
 
 
 def _score_and_write(
-    frame: pd.DataFrame, model_path: str, settings_json: str, output: str
-) -> pd.DataFrame:
-    """Score one partition on a worker and write its two parts; return its counts."""
-    counts = pd.DataFrame({"partition": [], "scored": [], "rejected": []}, dtype="int64")
-    if frame.empty:
-        return counts
-    index = int(frame["partition"].iloc[0])
-    scored, rejects = score_frame(frame, _detector(model_path, settings_json))
-    out = Path(output)
-    _write_atomic(rejects, out / REJECTS_DIR / _part_name(index))
-    _write_atomic(scored, out / _part_name(index))
-    return pd.DataFrame(
-        {"partition": [index], "scored": [len(scored)], "rejected": [len(rejects)]},
-        dtype="int64",
+    part: Partition, model_path: str, settings_json: str, output: str
+) -> tuple[int, int, int]:
+    """Read, score and write one partition on a worker: ``(index, scored, rejected)``."""
+    settings = Settings.model_validate_json(settings_json)
+    scored, rejects = score_frame(
+        read_partition(part, settings), _detector(model_path, settings_json)
     )
+    out = Path(output)
+    _write_atomic(rejects, out / REJECTS_DIR / _part_name(part.index))
+    _write_atomic(scored, out / _part_name(part.index))
+    return part.index, len(scored), len(rejects)
 
 
 @contextmanager
@@ -334,8 +330,6 @@ def score_files(
     BatchResult(output=PosixPath('scored.parquet'), partitions=12, skipped=0, ...)
     """
     require("batch", "veracity batch")
-    import dask
-    import dask.dataframe as dd
     from distributed import as_completed
 
     from veracity.detector import default_model_path
@@ -385,33 +379,22 @@ def score_files(
         advance(sum(p.n_rows for p in parts) - sum(p.n_rows for p in pending))
     if pending:
         say(f"scoring {len(pending):,} of {len(parts):,} partitions")
-        # Keep the texts as Python str: converting whole articles to Arrow strings
-        # between reading and scoring costs a copy and CPU for nothing.
-        with (
-            cluster_client(scheduler, workers) as client,
-            dask.config.set({"dataframe.convert-string": False}),
-        ):
-            meta = pd.DataFrame({k: pd.Series(dtype=v) for k, v in META_COLUMNS.items()})
-            frames = dd.from_map(  # type: ignore[no-untyped-call]
-                read_partition, pending, settings=settings, meta=meta, enforce_metadata=False
-            )
-            counts_meta = pd.DataFrame(
-                {"partition": [], "scored": [], "rejected": []}, dtype="int64"
-            )
-            counts = frames.map_partitions(
+        # One task a partition (read, score, write on the worker): no dask.dataframe
+        # graph, whose import alone cost the client and each worker over a second.
+        with cluster_client(scheduler, workers) as client:
+            futures = client.map(
                 _score_and_write,
-                str(model_path),
-                settings.model_dump_json(),
-                str(out),
-                meta=counts_meta,
-                enforce_metadata=False,
+                pending,
+                model_path=str(model_path),
+                settings_json=settings.model_dump_json(),
+                output=str(out),
+                pure=False,
             )
-            futures = client.compute(counts.to_delayed())
             rows = {p.index: p.n_rows for p in pending}
             for future in as_completed(futures):  # type: ignore[no-untyped-call]
-                done = future.result()
-                if advance is not None and len(done):
-                    advance(rows[int(done["partition"].iloc[0])])
+                index, _scored, _rejected = future.result()
+                if advance is not None:
+                    advance(rows[index])
     folder.forget(*(out / f for f in sorted(folder.files) if f.startswith(f"{STAGING_DIR}/")))
     folder.remove_empty_subfolder(STAGING_DIR)
     say("counting")
