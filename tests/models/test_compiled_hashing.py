@@ -213,3 +213,103 @@ def test_a_hasher_spec_counts_as_its_scikit_learn_hasher(monkeypatch: pytest.Mon
         monkeypatch.setattr(hashing_features, "COMPILED", False)
         _assert_same(hashed_counts(spec, texts), reference)
         monkeypatch.undo()
+
+
+def _real_rows() -> list[str]:
+    if not (SHARED / "datasets").is_dir():
+        pytest.skip(f"real datasets not found at {SHARED}")
+    from veracity.data import load_dataset
+    from veracity.settings import Settings
+    from veracity.text import prepare
+
+    settings = Settings(datasets_dir=str(SHARED / "datasets"))
+    texts: list[str] = []
+    for name in ("isot_sample", "liar", "covid_constraint", "fakespeak_eng", "coaid_news"):
+        raw = load_dataset(name, settings=settings).texts()[:40]
+        texts += raw + [prepare(t) for t in raw]
+    return texts
+
+
+def _product(vectorizer: HashingVectorizer, texts: list[str], coef: np.ndarray) -> np.ndarray:
+    from veracity.models.hashing_features import sublinear_l2_of
+
+    return np.asarray(sublinear_l2_of(_reference(vectorizer, texts)) @ coef).ravel()
+
+
+@needs_compiled
+@pytest.mark.parametrize("params", CONFIGS[:2], ids=["word", "char_wb"])
+def test_sublinear_scores_equal_the_sparse_product_on_real_rows(params: dict[str, Any]) -> None:
+    from veracity.models.hashing_features import sublinear_scores
+
+    texts = [*_real_rows(), "", "   ", "a"]  # rows without n-grams score 0
+    vectorizer = _hasher(**params)
+    coef = np.random.default_rng(0).normal(size=vectorizer.n_features)
+    got = sublinear_scores(vectorizer, texts, coef)
+    assert got is not None
+    np.testing.assert_allclose(got, _product(vectorizer, texts, coef), rtol=1e-12, atol=1e-13)
+    assert got[-3] == 0.0 and got[-2] == 0.0
+
+
+@needs_compiled
+@settings(max_examples=100, deadline=None)
+@given(_TEXTS, st.sampled_from(["word", "char_wb"]), st.sampled_from([7, 1000, 2**20]))
+def test_sublinear_scores_equal_the_sparse_product_on_any_text(
+    texts: list[str], analyzer: str, n_features: int
+) -> None:
+    from veracity.models.hashing_features import sublinear_scores
+
+    vectorizer = _hasher(analyzer=analyzer, ngram_range=(1, 3), n_features=n_features)
+    coef = np.random.default_rng(1).normal(size=n_features)
+    got = sublinear_scores(vectorizer, texts, coef)
+    assert got is not None
+    np.testing.assert_allclose(got, _product(vectorizer, texts, coef), rtol=1e-12, atol=1e-13)
+
+
+def test_sublinear_scores_leave_what_they_cannot_mirror_to_the_counts() -> None:
+    from veracity.models.hashing_features import sublinear_scores
+
+    chars = _hasher(analyzer="char_wb", ngram_range=(3, 5), n_features=2**10)
+    coef = np.ones(2**10)
+    assert sublinear_scores(chars, ["bad \ud800 text"], coef) is None  # a lone surrogate
+    assert sublinear_scores(_hasher(binary=True, n_features=2**10), ["a b"], coef) is None
+    assert sublinear_scores(_hasher(stop_words="english", n_features=2**10), ["x"], coef) is None
+
+
+@needs_compiled
+def test_unknown_shares_equal_the_bit_lookups_on_real_rows() -> None:
+    from veracity.models.hashing_features import unknown_shares
+
+    texts = [*_real_rows(), "", "a"]  # no word of two letters: share 1.0
+    n_features = 2**16
+    seen = np.packbits(np.random.default_rng(2).random(n_features) < 0.5)
+    words = hashed_counts(_hasher(**{**CONFIGS[2], "n_features": n_features}), texts)
+    idx = words.indices.astype(np.int64)
+    known = np.unpackbits(seen)[idx]
+    rows = np.repeat(np.arange(len(texts)), np.diff(words.indptr))
+    n_words = np.diff(words.indptr)
+    unknown = np.bincount(rows, weights=known == 0, minlength=len(texts))
+    expected = np.where(n_words > 0, unknown / np.maximum(n_words, 1), 1.0)
+    got = unknown_shares(texts, n_features, seen)
+    assert got is not None
+    np.testing.assert_array_equal(got, expected)
+    assert 0.2 < got[:-2].mean() < 0.8  # half the buckets are seen: the lookups matter
+    assert got[-2] == got[-1] == 1.0
+
+
+@needs_compiled
+def test_probability_only_scoring_builds_no_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled model's probabilities without evidence come from the direct sums,
+    equal (to 1e-12) to those of the counts it builds for evidence."""
+    from veracity.detector import Detector
+
+    model = Detector.from_path(None).model.estimator
+    texts = _real_rows()[:60]
+    with_counts, novelty_with_counts, _ = model.check_parts(texts)
+
+    def no_counts(_texts: list[str]) -> None:
+        raise AssertionError("counts built for probability only")
+
+    monkeypatch.setattr(model, "_counts", no_counts)
+    proba, novelty = model.proba_and_novelty(texts)
+    np.testing.assert_allclose(proba, with_counts, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(novelty, novelty_with_counts)

@@ -44,6 +44,8 @@ __all__ = [
     "hashed_counts",
     "salted_hashes",
     "sublinear_l2",
+    "sublinear_scores",
+    "unknown_shares",
 ]
 
 
@@ -187,6 +189,48 @@ def compiled_counts(
         ),
         shape=(len(lowered), n_features),
     )
+
+
+def sublinear_scores(
+    vectorizer: HashingVectorizer | HasherSpec, texts: Sequence[str], coef: NDArray[np.float64]
+) -> NDArray[np.float64] | None:
+    """``sublinear_l2(vectorizer, texts) @ coef`` without building the counts, or None.
+
+    The compiled hasher folds each text's n-grams into a table and sums ``coef`` times
+    ``1 + log tf`` over its distinct buckets (in first-seen order, so the sums can differ
+    from the sparse product in the last bits: relative 1e-15). None where
+    :func:`compiled_counts` would be None.
+    """
+    if not _mirrored(vectorizer) or vectorizer.binary:
+        return None
+    lowered = [t.lower() for t in texts] if vectorizer.lowercase else list(texts)
+    low, high = (int(n) for n in vectorizer.ngram_range)
+    weights = np.ascontiguousarray(coef, dtype=np.float64)
+    try:
+        dots, squares = _ngrams.sublinear_dots(
+            lowered, vectorizer.analyzer == "char_wb", low, high, int(vectorizer.n_features),
+            weights,
+        )  # fmt: skip
+    except ValueError:  # a lone surrogate
+        return None
+    dot, norm = np.frombuffer(dots), np.sqrt(np.frombuffer(squares))
+    # a text without n-grams has an empty row, which adds nothing
+    return np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 0)
+
+
+def unknown_shares(
+    texts: Sequence[str], n_features: int, seen: NDArray[np.uint8]
+) -> NDArray[np.float64] | None:
+    """Per text, the share of its distinct words (unigrams, case kept, hashed into
+    ``n_features`` buckets) whose bit in ``seen`` (``numpy.packbits``) is 0; 1.0 for a
+    text without words. None without the compiled hasher, or for a lone surrogate."""
+    if not COMPILED:
+        return None
+    try:
+        shares = _ngrams.unknown_shares(list(texts), int(n_features), seen)
+    except ValueError:
+        return None
+    return np.frombuffer(shares, dtype=np.float64).copy()
 
 
 def hashed_buckets(strings: Sequence[str], n_features: int) -> NDArray[np.int32]:

@@ -23,6 +23,16 @@
  * A text holding a lone surrogate (which UTF-8 cannot encode) raises ValueError; the
  * caller then falls back to scikit-learn. The hashing runs without the GIL.
  *
+ * sublinear_dots(texts, char_wb, min_n, max_n, n_features, coef) hashes the same n-grams
+ * but builds no counts: per text, over its distinct buckets (an open-addressing table,
+ * first-seen order) with w = 1 + log(count), the sums of coef[bucket] * w and of w * w;
+ * a linear model's score of sublinear, L2-normed counts is then dot / sqrt(squares).
+ * unknown_shares(texts, n_features, seen) gives the share of each text's distinct word
+ * buckets whose bit in a packed bit set is 0 (the novelty of hashing-sgd.v2).
+ *
+ * present(haystack, needles) is {n for n in needles if n in haystack} in one pass: the
+ * trigger strings scrubbing seeks before it runs a pattern's regex.
+ *
  * sha1_32(items) returns datasketch's sha1_hash32 of each bytes item, and
  * shingle_sha1_32(text, size) that of each word shingle of a prepared text: the MinHash
  * input of deduplication, without a Python call per item.
@@ -179,11 +189,38 @@ static int put_offset(state *s, Py_ssize_t off) {
 
 static inline int is_word(Py_UCS4 ch) { return ch == '_' || Py_UNICODE_ISALNUM(ch); }
 
-/* Word n-grams: tokens as (?u)\b\w\w+\b finds them, joined by ' '. */
+/* The word n-grams of ntok tokens, token t being base[off[2t] : off[2t + 1]], joined by ' '. */
+static int hash_word_ngrams(state *s, const unsigned char *base, const Py_ssize_t *off,
+                            Py_ssize_t ntok, long min_n, long max_n) {
+    for (long n = min_n; n <= max_n && n <= ntok; n++) {
+        for (Py_ssize_t t = 0; t + n <= ntok; t++) {
+            if (n == 1) {
+                if (put_bucket(s, base + off[2 * t], off[2 * t + 1] - off[2 * t])) goto nomem;
+                continue;
+            }
+            s->ngram.n = 0;
+            for (long m = 0; m < n; m++) {
+                Py_ssize_t lo = off[2 * (t + m)], hi = off[2 * (t + m) + 1];
+                if (vec_reserve(&s->ngram, s->ngram.n + (size_t)(hi - lo) + 1, 1)) goto nomem;
+                if (m) s->ngram.p[s->ngram.n++] = ' ';
+                memcpy(s->ngram.p + s->ngram.n, base + lo, (size_t)(hi - lo));
+                s->ngram.n += (size_t)(hi - lo);
+            }
+            if (put_bucket(s, (const unsigned char *)s->ngram.p, (Py_ssize_t)s->ngram.n))
+                goto nomem;
+        }
+    }
+    return 0;
+nomem:
+    s->error = 1;
+    return -1;
+}
+
+/* Word n-grams: tokens as (?u)\b\w\w+\b finds them, in UTF-8, joined by ' '. */
 static int word_ngrams(state *s, int kind, const void *data, Py_ssize_t len, long min_n,
                        long max_n) {
     s->bytes.n = 0;
-    s->offsets.n = 0;
+    s->offsets.n = 0; /* (start, end) of each token in s->bytes */
     Py_ssize_t i = 0;
     while (i < len) {
         if (!is_word(PyUnicode_READ(kind, data, i))) {
@@ -196,35 +233,32 @@ static int word_ngrams(state *s, int kind, const void *data, Py_ssize_t len, lon
             if (put_offset(s, (Py_ssize_t)s->bytes.n)) return -1;
             for (Py_ssize_t k = i; k < j; k++)
                 if (put_utf8(s, PyUnicode_READ(kind, data, k))) return -1;
+            if (put_offset(s, (Py_ssize_t)s->bytes.n)) return -1;
         }
         i = j;
     }
-    Py_ssize_t ntok = (Py_ssize_t)s->offsets.n;
-    if (put_offset(s, (Py_ssize_t)s->bytes.n)) return -1; /* end of the last token */
-    const Py_ssize_t *off = VEC_AT(s->offsets, Py_ssize_t);
-    const unsigned char *b = (const unsigned char *)s->bytes.p;
-    for (long n = min_n; n <= max_n && n <= ntok; n++) {
-        for (Py_ssize_t t = 0; t + n <= ntok; t++) {
-            if (n == 1) {
-                if (put_bucket(s, b + off[t], off[t + 1] - off[t])) goto nomem;
-                continue;
-            }
-            s->ngram.n = 0;
-            for (long m = 0; m < n; m++) {
-                Py_ssize_t lo = off[t + m], hi = off[t + m + 1];
-                if (vec_reserve(&s->ngram, s->ngram.n + (size_t)(hi - lo) + 1, 1)) goto nomem;
-                if (m) s->ngram.p[s->ngram.n++] = ' ';
-                memcpy(s->ngram.p + s->ngram.n, b + lo, (size_t)(hi - lo));
-                s->ngram.n += (size_t)(hi - lo);
-            }
-            if (put_bucket(s, (const unsigned char *)s->ngram.p, (Py_ssize_t)s->ngram.n))
-                goto nomem;
+    return hash_word_ngrams(s, (const unsigned char *)s->bytes.p,
+                            VEC_AT(s->offsets, Py_ssize_t), (Py_ssize_t)s->offsets.n / 2, min_n,
+                            max_n);
+}
+
+/* word_ngrams of an ASCII text: the tokens are hashed where they are in the text. */
+static int word_ngrams_ascii(state *s, const unsigned char *data, Py_ssize_t len, long min_n,
+                             long max_n) {
+    s->offsets.n = 0; /* (start, end) of each token */
+    Py_ssize_t i = 0;
+    while (i < len) {
+        if (!is_word(data[i])) {
+            i++;
+            continue;
         }
+        Py_ssize_t j = i;
+        while (j < len && is_word(data[j])) j++;
+        if (j - i >= 2 && (put_offset(s, i) || put_offset(s, j))) return -1;
+        i = j;
     }
-    return 0;
-nomem:
-    s->error = 1;
-    return -1;
+    return hash_word_ngrams(s, data, VEC_AT(s->offsets, Py_ssize_t),
+                            (Py_ssize_t)s->offsets.n / 2, min_n, max_n);
 }
 
 /* char_wb_ngrams of an ASCII text: each byte is its own code point, so the n-grams are
@@ -352,79 +386,119 @@ static int valid_n_features(Py_ssize_t n_features) {
     return 0;
 }
 
+/* The texts of a call, read once: each one's kind, data, length and whether it is ASCII. */
+typedef struct {
+    PyObject *seq;
+    Py_ssize_t n;
+    int *kinds;
+    const void **datas;
+    Py_ssize_t *lens;
+    char *asciis;
+} texts_view;
+
+static void view_close(texts_view *v) {
+    PyMem_Free(v->asciis);
+    PyMem_Free(v->kinds);
+    PyMem_Free(v->datas);
+    PyMem_Free(v->lens);
+    Py_XDECREF(v->seq);
+}
+
+/* 0, or -1 with an exception set (not a sequence of str, no memory) */
+static int view_open(PyObject *texts, texts_view *v) {
+    memset(v, 0, sizeof(*v));
+    v->seq = PySequence_Fast(texts, "texts must be a sequence of str");
+    if (!v->seq) return -1;
+    v->n = PySequence_Fast_GET_SIZE(v->seq);
+    PyObject **items = PySequence_Fast_ITEMS(v->seq);
+    size_t n = (size_t)(v->n ? v->n : 1);
+    v->kinds = PyMem_Malloc(sizeof(int) * n);
+    v->datas = PyMem_Malloc(sizeof(void *) * n);
+    v->lens = PyMem_Malloc(sizeof(Py_ssize_t) * n);
+    v->asciis = PyMem_Malloc(n);
+    if (!v->kinds || !v->datas || !v->lens || !v->asciis) {
+        view_close(v);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < v->n; k++) {
+        PyObject *t = items[k];
+        if (!PyUnicode_Check(t) || PyUnicode_READY(t) < 0) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "texts[%zd] is not a str", k);
+            view_close(v);
+            return -1;
+        }
+        v->kinds[k] = PyUnicode_KIND(t);
+        v->datas[k] = PyUnicode_DATA(t);
+        v->lens[k] = PyUnicode_GET_LENGTH(t);
+        v->asciis[k] = (char)PyUnicode_IS_ASCII(t);
+    }
+    return 0;
+}
+
+/* The buckets of text k's n-grams into s->bucket (repeats included); -1 on error */
+static int text_ngrams(state *s, const texts_view *v, Py_ssize_t k, int char_wb, long min_n,
+                       long max_n) {
+    if (!char_wb)
+        return v->asciis[k] ? word_ngrams_ascii(s, v->datas[k], v->lens[k], min_n, max_n)
+                            : word_ngrams(s, v->kinds[k], v->datas[k], v->lens[k], min_n, max_n);
+    if (v->asciis[k]) return char_wb_ascii(s, v->datas[k], v->lens[k], min_n, max_n);
+    return char_wb_ngrams(s, v->kinds[k], v->datas[k], v->lens[k], min_n, max_n);
+}
+
+static void state_init(state *s, Py_ssize_t n_features) {
+    memset(s, 0, sizeof(*s));
+    s->n_features = n_features;
+    s->mask = (n_features & (n_features - 1)) == 0 ? (uint32_t)(n_features - 1) : 0;
+}
+
+static void state_free(state *s) {
+    vec *all[] = {&s->bucket, &s->tmp, &s->bytes, &s->offsets, &s->ngram, &s->indices,
+                  &s->data, &s->indptr};
+    for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) free(all[k]->p);
+}
+
+static void set_ngram_error(const state *s) {
+    if (s->error == 2)
+        PyErr_SetString(PyExc_ValueError, "a text holds a lone surrogate");
+    else
+        PyErr_NoMemory();
+}
+
+static int valid_range(long min_n, long max_n) {
+    if (min_n >= 1 && max_n >= min_n) return 1;
+    PyErr_SetString(PyExc_ValueError, "need 1 <= min_n <= max_n");
+    return 0;
+}
+
 static PyObject *counts(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *texts;
     int char_wb, binary;
     long min_n, max_n;
     Py_ssize_t n_features;
+    texts_view v;
     if (!PyArg_ParseTuple(args, "Opllnp", &texts, &char_wb, &min_n, &max_n, &n_features,
                           &binary))
         return NULL;
-    if (min_n < 1 || max_n < min_n) {
-        PyErr_SetString(PyExc_ValueError, "need 1 <= min_n <= max_n");
-        return NULL;
-    }
-    if (!valid_n_features(n_features)) return NULL;
-    PyObject *seq = PySequence_Fast(texts, "texts must be a sequence of str");
-    if (!seq) return NULL;
-    Py_ssize_t n_texts = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    int *kinds = PyMem_Malloc(sizeof(int) * (size_t)(n_texts ? n_texts : 1));
-    const void **datas = PyMem_Malloc(sizeof(void *) * (size_t)(n_texts ? n_texts : 1));
-    Py_ssize_t *lens = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n_texts ? n_texts : 1));
-    char *asciis = PyMem_Malloc((size_t)(n_texts ? n_texts : 1));
-    if (!kinds || !datas || !lens || !asciis) {
-        PyMem_Free(asciis);
-        PyMem_Free(kinds);
-        PyMem_Free(datas);
-        PyMem_Free(lens);
-        Py_DECREF(seq);
-        return PyErr_NoMemory();
-    }
-    for (Py_ssize_t k = 0; k < n_texts; k++) {
-        PyObject *t = items[k];
-        if (!PyUnicode_Check(t) || PyUnicode_READY(t) < 0) {
-            if (!PyErr_Occurred())
-                PyErr_Format(PyExc_TypeError, "texts[%zd] is not a str", k);
-            PyMem_Free(asciis);
-            PyMem_Free(kinds);
-            PyMem_Free(datas);
-            PyMem_Free(lens);
-            Py_DECREF(seq);
-            return NULL;
-        }
-        kinds[k] = PyUnicode_KIND(t);
-        datas[k] = PyUnicode_DATA(t);
-        lens[k] = PyUnicode_GET_LENGTH(t);
-        asciis[k] = (char)PyUnicode_IS_ASCII(t);
-    }
+    if (!valid_range(min_n, max_n) || !valid_n_features(n_features)) return NULL;
+    if (view_open(texts, &v)) return NULL;
     state s;
-    memset(&s, 0, sizeof(s));
-    s.n_features = n_features;
-    s.mask = (n_features & (n_features - 1)) == 0 ? (uint32_t)(n_features - 1) : 0;
+    state_init(&s, n_features);
     int bits = 0;
     while (bits < 31 && ((Py_ssize_t)1 << bits) < n_features) bits++;
     int failed = vec_reserve(&s.indptr, 1, sizeof(int64_t));
     if (!failed) VEC_AT(s.indptr, int64_t)[s.indptr.n++] = 0;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t k = 0; k < n_texts && !failed; k++) {
-        int r = !char_wb    ? word_ngrams(&s, kinds[k], datas[k], lens[k], min_n, max_n)
-                : asciis[k] ? char_wb_ascii(&s, datas[k], lens[k], min_n, max_n)
-                            : char_wb_ngrams(&s, kinds[k], datas[k], lens[k], min_n, max_n);
-        if (r || flush_text(&s, binary, bits)) failed = 1;
-    }
+    for (Py_ssize_t k = 0; k < v.n && !failed; k++)
+        if (text_ngrams(&s, &v, k, char_wb, min_n, max_n) || flush_text(&s, binary, bits))
+            failed = 1;
     Py_END_ALLOW_THREADS
-    PyMem_Free(asciis);
-    PyMem_Free(kinds);
-    PyMem_Free(datas);
-    PyMem_Free(lens);
+    view_close(&v);
     PyObject *result = NULL;
     if (failed) {
-        if (s.error == 2)
-            PyErr_SetString(PyExc_ValueError, "a text holds a lone surrogate");
-        else
-            PyErr_NoMemory();
+        set_ngram_error(&s);
     } else {
         PyObject *a = as_bytearray(&s.indptr, sizeof(int64_t));
         PyObject *b = as_bytearray(&s.indices, sizeof(int32_t));
@@ -434,10 +508,163 @@ static PyObject *counts(PyObject *self, PyObject *args) {
         Py_XDECREF(b);
         Py_XDECREF(c);
     }
-    vec *all[] = {&s.bucket, &s.tmp, &s.bytes, &s.offsets, &s.ngram, &s.indices, &s.data, &s.indptr};
-    for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++) free(all[k]->p);
-    Py_DECREF(seq);
+    state_free(&s);
     return result;
+}
+
+/* -- sublinear tf dot products, without the counts ---------------------------------------- */
+
+/* Fold the current text's buckets (s->bucket, emptied) into an open-addressing table of
+ * (bucket, count): *keys and *cnt are the table, *slots its used slots in first-seen
+ * order; returns how many distinct buckets there are, or -1 without memory. */
+static Py_ssize_t fold_table(state *s, uint32_t **keys_out, uint32_t **cnt_out,
+                             uint32_t **slots_out) {
+    size_t n = s->bucket.n, cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    /* tmp holds the table: keys then counts; indices the used slots */
+    if (vec_reserve(&s->tmp, 2 * cap, sizeof(uint32_t)) ||
+        vec_reserve(&s->indices, n ? n : 1, sizeof(uint32_t)))
+        return -1;
+    uint32_t *keys = (uint32_t *)s->tmp.p, *cnt = keys + cap, *slots = (uint32_t *)s->indices.p;
+    memset(keys, 0xFF, cap * sizeof(uint32_t)); /* 0xFFFFFFFF: empty (buckets < 2**31) */
+    const uint32_t *a = (const uint32_t *)s->bucket.p;
+    size_t distinct = 0, mask = cap - 1;
+    for (size_t k = 0; k < n; k++) {
+        size_t h = (a[k] * 2654435761u) & mask;
+        while (keys[h] != a[k] && keys[h] != 0xFFFFFFFFu) h = (h + 1) & mask;
+        if (keys[h] == a[k]) {
+            cnt[h]++;
+        } else {
+            keys[h] = a[k];
+            cnt[h] = 1;
+            slots[distinct++] = (uint32_t)h;
+        }
+    }
+    s->bucket.n = 0;
+    *keys_out = keys;
+    *cnt_out = cnt;
+    *slots_out = slots;
+    return (Py_ssize_t)distinct;
+}
+
+/* Over the current text's distinct buckets, in first-seen order, with w = 1 + log(count):
+ * *dot = sum of coef[bucket] * w, *sq = sum of w * w. */
+static int fold_dot(state *s, const double *coef, double *dot, double *sq) {
+    uint32_t *keys, *cnt, *slots;
+    Py_ssize_t distinct = fold_table(s, &keys, &cnt, &slots);
+    if (distinct < 0) return -1;
+    double d = 0.0, q = 0.0;
+    for (Py_ssize_t k = 0; k < distinct; k++) {
+        uint32_t h = slots[k];
+        double w = cnt[h] == 1 ? 1.0 : 1.0 + log((double)cnt[h]);
+        d += coef[keys[h]] * w;
+        q += w * w;
+    }
+    *dot = d;
+    *sq = q;
+    return 0;
+}
+
+/* *share = the share of the current text's distinct buckets whose bit is 0 in seen
+ * (numpy.packbits order: big-endian within a byte); 1.0 for a text without any. */
+static int fold_unknown(state *s, const unsigned char *seen, double *share) {
+    uint32_t *keys, *cnt, *slots;
+    Py_ssize_t distinct = fold_table(s, &keys, &cnt, &slots);
+    if (distinct < 0) return -1;
+    Py_ssize_t unknown = 0;
+    for (Py_ssize_t k = 0; k < distinct; k++) {
+        uint32_t b = keys[slots[k]];
+        unknown += !((seen[b >> 3] >> (7 - (b & 7))) & 1);
+    }
+    *share = distinct ? (double)unknown / (double)distinct : 1.0;
+    return 0;
+}
+
+static PyObject *sublinear_dots(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *texts, *coef_obj;
+    int char_wb;
+    long min_n, max_n;
+    Py_ssize_t n_features;
+    if (!PyArg_ParseTuple(args, "OpllnO", &texts, &char_wb, &min_n, &max_n, &n_features,
+                          &coef_obj))
+        return NULL;
+    if (!valid_range(min_n, max_n) || !valid_n_features(n_features)) return NULL;
+    Py_buffer cb;
+    if (PyObject_GetBuffer(coef_obj, &cb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    if (cb.itemsize != 8 || !cb.format || strcmp(cb.format, "d") != 0 ||
+        cb.len != n_features * 8) {
+        PyBuffer_Release(&cb);
+        PyErr_SetString(PyExc_ValueError, "coef must be n_features contiguous float64");
+        return NULL;
+    }
+    texts_view v;
+    if (view_open(texts, &v)) {
+        PyBuffer_Release(&cb);
+        return NULL;
+    }
+    PyObject *dots = PyByteArray_FromStringAndSize(NULL, v.n * 8);
+    PyObject *sqs = PyByteArray_FromStringAndSize(NULL, v.n * 8);
+    state s;
+    state_init(&s, n_features);
+    int failed = !dots || !sqs;
+    if (!failed) {
+        double *d = (double *)PyByteArray_AS_STRING(dots), *q = (double *)PyByteArray_AS_STRING(sqs);
+        const double *coef = cb.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t k = 0; k < v.n && !failed; k++)
+            if (text_ngrams(&s, &v, k, char_wb, min_n, max_n) || fold_dot(&s, coef, d + k, q + k))
+                failed = 1;
+        Py_END_ALLOW_THREADS
+        if (failed) set_ngram_error(&s);
+    }
+    view_close(&v);
+    state_free(&s);
+    PyBuffer_Release(&cb);
+    PyObject *result = failed ? NULL : PyTuple_Pack(2, dots, sqs);
+    Py_XDECREF(dots);
+    Py_XDECREF(sqs);
+    return result;
+}
+
+static PyObject *unknown_shares(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *texts, *seen_obj;
+    Py_ssize_t n_features;
+    if (!PyArg_ParseTuple(args, "OnO", &texts, &n_features, &seen_obj)) return NULL;
+    if (!valid_n_features(n_features)) return NULL;
+    Py_buffer sb;
+    if (PyObject_GetBuffer(seen_obj, &sb, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (sb.len * 8 < n_features) {
+        PyBuffer_Release(&sb);
+        PyErr_SetString(PyExc_ValueError, "seen must hold n_features bits");
+        return NULL;
+    }
+    texts_view v;
+    if (view_open(texts, &v)) {
+        PyBuffer_Release(&sb);
+        return NULL;
+    }
+    PyObject *shares = PyByteArray_FromStringAndSize(NULL, v.n * 8);
+    state s;
+    state_init(&s, n_features);
+    int failed = !shares;
+    if (!failed) {
+        double *out = (double *)PyByteArray_AS_STRING(shares);
+        const unsigned char *seen = sb.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t k = 0; k < v.n && !failed; k++)
+            if (text_ngrams(&s, &v, k, 0, 1, 1) ||
+                fold_unknown(&s, seen, out + k))
+                failed = 1;
+        Py_END_ALLOW_THREADS
+        if (failed) set_ngram_error(&s);
+    }
+    view_close(&v);
+    state_free(&s);
+    PyBuffer_Release(&sb);
+    if (failed) Py_CLEAR(shares);
+    return shares;
 }
 
 static PyObject *buckets(PyObject *self, PyObject *args) {
@@ -456,9 +683,7 @@ static PyObject *buckets(PyObject *self, PyObject *args) {
         return NULL;
     }
     state s;
-    memset(&s, 0, sizeof(s));
-    s.n_features = n_features;
-    s.mask = (n_features & (n_features - 1)) == 0 ? (uint32_t)(n_features - 1) : 0;
+    state_init(&s, n_features);
     for (Py_ssize_t k = 0; k < n; k++) {
         Py_ssize_t len;
         /* PyUnicode_AsUTF8AndSize refuses lone surrogates, as str.encode does */
@@ -880,6 +1105,14 @@ static PyMethodDef methods[] = {
      "counts(texts, char_wb, min_n, max_n, n_features, binary) -> (indptr, indices, data)\n\n"
      "HashingVectorizer counts of already-lowercased texts as CSR bytearrays (int64,\n"
      "int32, float64), each row's indices sorted and duplicates summed."},
+    {"sublinear_dots", sublinear_dots, METH_VARARGS,
+     "sublinear_dots(texts, char_wb, min_n, max_n, n_features, coef) -> (dots, sqs)\n\n"
+     "For each already-lowercased text, over its distinct hashed n-grams with count c:\n"
+     "sum of coef[bucket] * (1 + log c) and sum of (1 + log c) ** 2, as float64 bytearrays."},
+    {"unknown_shares", unknown_shares, METH_VARARGS,
+     "unknown_shares(texts, n_features, seen) -> float64 bytearray\n\n"
+     "For each text, the share of its distinct hashed words (word unigrams, not lowercased)\n"
+     "whose bit in seen (numpy.packbits order) is 0; 1.0 for a text without words."},
     {"buckets", buckets, METH_VARARGS,
      "buckets(strings, n_features) -> int32 bytearray\n\n"
      "FeatureHasher's bucket of each string (its UTF-8 bytes, MurmurHash3, seed 0)."},

@@ -19,6 +19,20 @@ def counts(
 ) -> tuple[bytearray, bytearray, bytearray]:
     """(indptr int64, indices int32, data float64) buffers of the hashed n-gram counts."""
 
+def sublinear_dots(
+    texts: Sequence[str],
+    char_wb: bool,
+    min_n: int,
+    max_n: int,
+    n_features: int,
+    coef: _Array,
+    /,
+) -> tuple[bytearray, bytearray]:
+    """(dots float64, squares float64): per text, sums over its distinct n-gram buckets."""
+
+def unknown_shares(texts: Sequence[str], n_features: int, seen: _Array, /) -> bytearray:
+    """Per text, the float64 share of its distinct word buckets whose bit in seen is 0."""
+
 def buckets(strings: Sequence[str], n_features: int, /) -> bytearray:
     """The int32 FeatureHasher bucket of each string."""
 
