@@ -76,10 +76,50 @@ def test_lone_surrogates_and_astral_characters_are_one_space_each() -> None:
     assert normalize(text) == "a b c d" == re.sub("[^a-zA-Z]", " ", text).lower()
 
 
-@given(st.text(alphabet=st.characters(max_codepoint=0x24F)) | st.text())
+# Function words in every case, glued to letters, digits, non-ASCII letters (which end a
+# word: only ASCII letters count) and letter runs longer than the compiled code's 12.
+_WORDY = st.lists(
+    st.sampled_from(
+        [*sorted(ENGLISH_FUNCTION_WORDS), "THE", "The", "tHe", "OF", "x", "thex", "theabcdefghij",
+         "abcdefghijkl", "abcdefghijklm", "\u017f", "\u0130", "\xe9", "1", " ", "-", "\n",
+         "\U0001f600"]
+    ),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x24F)) | st.text() | _WORDY)
 def test_word_count_and_english_ratio_match_the_letter_runs(text: str) -> None:
     words = [w.lower() for w in re.findall("[A-Za-z]+", text)]
     assert word_count(text) == len(words)
     share = sum(w in ENGLISH_FUNCTION_WORDS for w in words) / len(words) if words else 0.0
     assert english_ratio(text) == share
     assert word_stats(text) == (len(words), share)
+
+
+def test_word_stats_count_function_words_in_real_rows() -> None:
+    from real_texts import DATASET_NAMES, real_texts
+
+    hits = 0
+    for name in DATASET_NAMES:
+        for text in real_texts(name, 200):
+            words = normalize(text).split()
+            english = sum(w in ENGLISH_FUNCTION_WORDS for w in words)
+            assert word_stats(text) == (len(words), english / len(words) if words else 0.0)
+            hits += english
+    assert hits > 10_000
+
+
+def test_letter_words_codes_hold_twelve_letters_and_no_more() -> None:
+    import numpy as np
+
+    from veracity.text._compiled import ngrams
+    from veracity.text.lang import _letter_code
+
+    if ngrams is None:
+        pytest.skip("veracity.text._ngrams was not built")
+    codes = np.array(sorted(map(_letter_code, ["abcdefghijkl", "zz", "the"])), dtype=np.uint64)
+    text = "ABCDEFGHIJKL abcdefghijklm abcdefghijk zz zzz The xthe the1the é-zz"
+    # words: 12 letters (hit), 13 (no code), 11, zz (hit), zzz, The (hit), xthe, the (hit),
+    # the (hit), zz after the non-ASCII letter (hit)
+    assert ngrams.letter_words(text, codes) == (10, 6)

@@ -30,6 +30,9 @@
  * unknown_shares(texts, n_features, seen) gives the share of each text's distinct word
  * buckets whose bit in a packed bit set is 0 (the novelty of hashing-sgd.v2).
  *
+ * letter_words(text, codes) counts the words of normalize(text).split() and those in a
+ * set of short words given as sorted codes (the English function words of text.lang).
+ *
  * present(haystack, needles) is {n for n in needles if n in haystack} in one pass: the
  * trigger strings scrubbing seeks before it runs a pattern's regex.
  *
@@ -1100,6 +1103,58 @@ fail:
     return NULL;
 }
 
+/* -- letter words ------------------------------------------------------------------------ */
+
+/* letter_words(text, codes): (words, hits) where words are the maximal runs of ASCII
+ * letters of text (what normalize(text).split() gives) and hits those whose lowercase
+ * code (letter k, a=1..z=26, at bits 5k; runs of more than 12 letters have none) is in
+ * codes, a sorted uint64 buffer. */
+static PyObject *letter_words(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *text, *codes_obj;
+    if (!PyArg_ParseTuple(args, "UO", &text, &codes_obj)) return NULL;
+    Py_buffer cb;
+    if (PyObject_GetBuffer(codes_obj, &cb, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (cb.len % 8) {
+        PyBuffer_Release(&cb);
+        PyErr_SetString(PyExc_ValueError, "codes must be a uint64 buffer");
+        return NULL;
+    }
+    const uint64_t *codes = cb.buf;
+    const Py_ssize_t n_codes = cb.len / 8;
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t words = 0, hits = 0;
+    for (Py_ssize_t i = 0; i < len;) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) {
+            i++;
+            continue;
+        }
+        uint64_t code = 0;
+        Py_ssize_t j = i;
+        for (; j < len; j++) {
+            c = PyUnicode_READ(kind, data, j);
+            if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) break;
+            if (j - i < 12) code |= (uint64_t)((c | 0x20) - 'a' + 1) << (5 * (j - i));
+        }
+        words++;
+        if (j - i <= 12) {
+            Py_ssize_t lo = 0, hi = n_codes;
+            while (lo < hi) {
+                Py_ssize_t mid = (lo + hi) / 2;
+                if (codes[mid] < code) lo = mid + 1;
+                else hi = mid;
+            }
+            hits += lo < n_codes && codes[lo] == code;
+        }
+        i = j;
+    }
+    PyBuffer_Release(&cb);
+    return Py_BuildValue("nn", words, hits);
+}
+
 static PyMethodDef methods[] = {
     {"counts", counts, METH_VARARGS,
      "counts(texts, char_wb, min_n, max_n, n_features, binary) -> (indptr, indices, data)\n\n"
@@ -1113,6 +1168,10 @@ static PyMethodDef methods[] = {
      "unknown_shares(texts, n_features, seen) -> float64 bytearray\n\n"
      "For each text, the share of its distinct hashed words (word unigrams, not lowercased)\n"
      "whose bit in seen (numpy.packbits order) is 0; 1.0 for a text without words."},
+    {"letter_words", letter_words, METH_VARARGS,
+     "letter_words(text, codes) -> (words, hits)\n\n"
+     "The runs of ASCII letters of text, and how many of them (lowercased, 5 bits a letter,\n"
+     "at most 12 letters) have their code in codes, a sorted uint64 buffer."},
     {"buckets", buckets, METH_VARARGS,
      "buckets(strings, n_features) -> int32 bytearray\n\n"
      "FeatureHasher's bucket of each string (its UTF-8 bytes, MurmurHash3, seed 0)."},

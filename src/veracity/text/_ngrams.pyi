@@ -57,3 +57,6 @@ def phrase_windows(
 
 def present(haystack: str, needles: Iterable[str], /) -> set[str]:
     """``{n for n in needles if n in haystack}``, in one pass over ``haystack``."""
+
+def letter_words(text: str, codes: _Array, /) -> tuple[int, int]:
+    """(runs of ASCII letters, those whose 5-bit code is in the sorted uint64 codes)."""

@@ -7,6 +7,9 @@ keyword lists score below 0.1. It works on raw and on normalized text alike.
 
 from __future__ import annotations
 
+import numpy as np
+
+from veracity.text._compiled import ngrams
 from veracity.text.normalize import normalize
 
 __all__ = [
@@ -75,12 +78,28 @@ def english_ratio(text: str) -> float:
     return word_stats(text)[1]
 
 
+def _letter_code(word: str) -> int:
+    """A lower-case word of at most 12 ASCII letters as 5 bits a letter (a=1), first lowest."""
+    return sum((ord(c) - 96) << (5 * k) for k, c in enumerate(word))
+
+
+#: The function words' codes, sorted: what the compiled ``letter_words`` looks words up in.
+_FUNCTION_CODES = np.array(sorted(map(_letter_code, ENGLISH_FUNCTION_WORDS)), dtype=np.uint64)
+
+
+def _word_stats_python(text: str) -> tuple[int, int]:
+    """``(words, function words)`` of ``text`` (the reference of ``letter_words``)."""
+    words = _words(text)
+    return len(words), sum(map(ENGLISH_FUNCTION_WORDS.__contains__, words))
+
+
 def word_stats(text: str) -> tuple[int, float]:
     """``(word_count(text), english_ratio(text))`` from one pass over the words."""
-    words = _words(text)
-    if not words:
-        return 0, 0.0
-    return len(words), sum(map(ENGLISH_FUNCTION_WORDS.__contains__, words)) / len(words)
+    if ngrams is not None:
+        n, hits = ngrams.letter_words(text, _FUNCTION_CODES)
+    else:
+        n, hits = _word_stats_python(text)
+    return (n, hits / n) if n else (0, 0.0)
 
 
 def looks_english(text: str, min_ratio: float = 0.12) -> bool:
