@@ -42,9 +42,10 @@ class ScrubPattern:
     every position for it costs more than all the other patterns together).
 
     ``starts``, when set, are lower-case strings at one of which every match begins
-    (after ``str.casefold``), and ``words_before`` = ``(mark, n)`` adds the beginnings of
-    the ``n`` words (letter runs, whitespace between) before each ``mark``. The regex is
-    then tried only at those places (``regex.match``) instead of at every character,
+    (after ``str.casefold``; with ``tail``, those in the tail), and ``words_before`` =
+    ``(mark, n)`` adds the beginnings of the ``n`` words (letter runs, whitespace
+    between) before each ``mark``. The regex is then tried only at those places
+    (``regex.match``) instead of at every character,
     which finds the same matches: a regex whose alternatives do not begin with a literal
     is otherwise tried at every position of a long text.
     """
@@ -183,6 +184,7 @@ RAW_PATTERNS: tuple[ScrubPattern, ...] = (
         _I,
         triggers=("read", "share", "h/t", "hat"),
         tail=110,  # the two trigger words, then at most 200 characters (100 words)
+        starts=("read", "share", "h/t", "hat"),
     ),
     _p(
         "site_disclaimer",
@@ -264,6 +266,7 @@ NORMALIZED_PATTERNS: tuple[ScrubPattern, ...] = (
         r"\b(?:read +more|share +this|h +t|hat +tip)\b(?: +[a-z]+){0,12} *\Z",
         "Trailing 'read more …', 'share this …', 'h t …' at the very end.",
         tail=16,  # two trigger words, then at most 12 words
+        starts=("read", "share", "h ", "hat"),
     ),
     _p(
         "site_disclaimer",
@@ -306,8 +309,8 @@ _IGNORECASE_LETTERS = frozenset(
 )
 
 
-def _find_all(haystack: str, needle: str) -> Iterator[int]:
-    at = haystack.find(needle)
+def _find_all(haystack: str, needle: str, start: int = 0) -> Iterator[int]:
+    at = haystack.find(needle, start)
     while at >= 0:
         yield at
         at = haystack.find(needle, at + 1)
@@ -339,12 +342,17 @@ def _aligned(text: str, folded: str) -> bool:
 def _matches(pattern: ScrubPattern, text: str, folded: str, aligned: bool) -> list[tuple[int, int]]:
     """The ``(start, end)`` of each match of ``pattern`` in ``text``, as
     ``pattern.regex.finditer(text)`` finds them (its triggers already found in ``folded``)."""
+    start = 0
     if pattern.tail is not None:
         start = _tail_start(text, pattern.tail)
-        return [(start + m.start(), start + m.end()) for m in pattern.regex.finditer(text[start:])]
-    if pattern.starts is None or not aligned:
+        if pattern.starts is None or not aligned:
+            tail = pattern.regex.finditer(text[start:])
+            return [(start + m.start(), start + m.end()) for m in tail]
+    elif pattern.starts is None or not aligned:
         return [m.span() for m in pattern.regex.finditer(text)]
-    candidates = {at for s in pattern.starts for at in _find_all(folded, s)}
+    # The tail starts with whitespace, so a match tried in the whole text at a place in
+    # the tail sees what it would see in the tail alone (look-behinds, \b).
+    candidates = {at for s in pattern.starts for at in _find_all(folded, s, start)}
     if pattern.words_before is not None:
         mark, runs = pattern.words_before
         for at in _find_all(text, mark):
